@@ -1,0 +1,43 @@
+// The only place that knows about Boost.Context. A Coroutine runs one thread
+// body on its own stack; stacks are allocated once and reused by every
+// execution. No exception crosses a context switch: the body's exceptions are
+// caught at the fiber entry and handed back as a string.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "gmemcheck/checker/program.hpp"
+
+namespace gmemcheck::checker {
+
+class Coroutine final : public Yield {
+ public:
+  using Body = void (*)(void* arg, Yield& y);
+
+  explicit Coroutine(std::size_t stack_bytes = 256 * 1024);
+  ~Coroutine();
+  Coroutine(const Coroutine&) = delete;
+  Coroutine& operator=(const Coroutine&) = delete;
+
+  // Starts the body and runs it to its first pause (or its end).
+  void start(Body body, void* arg);
+  // Runs the body from its last pause to the next one; false once it returned.
+  bool resume();
+  bool finished() const { return finished_; }
+  // Unwinds a body that is still paused (an execution stopped early).
+  void abandon();
+  // Set when the body threw: the checker reports it as an internal error.
+  const std::string& error() const { return error_; }
+
+  void pause() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool finished_ = true;
+  std::string error_;
+};
+
+}  // namespace gmemcheck::checker

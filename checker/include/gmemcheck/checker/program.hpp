@@ -1,0 +1,65 @@
+// The narrow interface between the exploration engine and whatever it explores.
+//
+// The engine knows threads, steps, findings and state hashes; it knows nothing
+// of what a step does. A Program owns its state as plain data and runs each of
+// its threads as a function on a fiber that calls Yield::pause() before every
+// step: the engine then decides which enabled thread takes the next step.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gmemcheck::checker {
+
+using ThreadId = int;
+
+// A finding of the explored program: an invariant id and a one-sentence reason.
+// Liveness findings (a bounded-liveness failure such as a retry loop giving up)
+// do not stop an execution unless the run asks liveness to count as a violation.
+struct Finding {
+  std::string invariant;
+  std::string message;
+  bool liveness = false;
+
+  bool operator==(const Finding&) const = default;
+};
+
+// Handed to a thread body: the only way a thread gives control back.
+class Yield {
+ public:
+  virtual void pause() = 0;
+
+ protected:
+  ~Yield() = default;
+};
+
+class Program {
+ public:
+  virtual ~Program() = default;
+
+  virtual int thread_count() const = 0;
+  virtual std::string thread_name(ThreadId t) const = 0;
+
+  // Back to the initial state, ready for a new execution.
+  virtual void reset() = 0;
+  // The body of thread t. It announces each step (so enabled() can judge it)
+  // and calls y.pause() before performing it. Returning finishes the thread.
+  virtual void run(ThreadId t, Yield& y) = 0;
+  // May the announced step of unfinished thread t run now? (false: blocked)
+  virtual bool enabled(ThreadId t) const = 0;
+
+  // Invariants after every step (and on the initial state); findings appended.
+  virtual void check(std::vector<Finding>& out) = 0;
+  // Invariants that hold only once every thread has finished.
+  virtual void check_final(std::vector<Finding>& out) = 0;
+  // Hash of the full state, thread registers included.
+  virtual std::uint64_t state_hash() const = 0;
+
+  // For traces and the column view (never on the hot path).
+  virtual std::string step_label(ThreadId t) const = 0;  // the announced step
+  virtual void mark() = 0;                               // remember the state
+  virtual std::string changes_since_mark() const = 0;    // what a step changed
+};
+
+}  // namespace gmemcheck::checker

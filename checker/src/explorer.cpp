@@ -1,0 +1,335 @@
+#include "gmemcheck/checker/explorer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "gmemcheck/checker/fiber.hpp"
+
+namespace gmemcheck::checker {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ThreadArg {
+  Program* program;
+  ThreadId thread;
+};
+
+void thread_body(void* arg, Yield& y) {
+  auto* a = static_cast<ThreadArg*>(arg);
+  a->program->run(a->thread, y);
+}
+
+// One execution at a time over reusable fibers.
+class Runner {
+ public:
+  explicit Runner(Program& p) : program_(p), args_(p.thread_count()) {
+    for (int t = 0; t < p.thread_count(); ++t) {
+      fibers_.push_back(std::make_unique<Coroutine>());
+      args_[t] = {&p, t};
+    }
+  }
+
+  void start() {
+    program_.reset();
+    for (std::size_t t = 0; t < fibers_.size(); ++t) {
+      fibers_[t]->start(&thread_body, &args_[t]);
+      raise_if_failed(static_cast<ThreadId>(t));
+    }
+  }
+
+  // Threads that are unfinished and whose announced step may run now.
+  void enabled(std::vector<ThreadId>& out) const {
+    out.clear();
+    for (std::size_t t = 0; t < fibers_.size(); ++t)
+      if (!fibers_[t]->finished() && program_.enabled(static_cast<ThreadId>(t)))
+        out.push_back(static_cast<ThreadId>(t));
+  }
+
+  bool all_finished() const {
+    return std::all_of(fibers_.begin(), fibers_.end(), [](auto& f) { return f->finished(); });
+  }
+  bool finished(ThreadId t) const { return fibers_[t]->finished(); }
+
+  void step(ThreadId t) {
+    fibers_[t]->resume();
+    raise_if_failed(t);
+  }
+
+  void stop() {
+    for (auto& f : fibers_) f->abandon();
+  }
+
+  Finding deadlock() const {
+    std::string who;
+    for (std::size_t t = 0; t < fibers_.size(); ++t) {
+      if (fibers_[t]->finished()) continue;
+      if (!who.empty()) who += "; ";
+      auto id = static_cast<ThreadId>(t);
+      who += program_.thread_name(id) + " waits at " + program_.step_label(id);
+    }
+    return {kDeadlock, "no thread can run: " + who, false};
+  }
+
+ private:
+  void raise_if_failed(ThreadId t) const {
+    if (!fibers_[t]->error().empty())
+      throw std::runtime_error("thread " + program_.thread_name(t) + ": " + fibers_[t]->error());
+  }
+
+  Program& program_;
+  std::vector<std::unique_ptr<Coroutine>> fibers_;
+  std::vector<ThreadArg> args_;
+};
+
+bool contains(const std::vector<ThreadId>& v, ThreadId t) {
+  return std::find(v.begin(), v.end(), t) != v.end();
+}
+
+// Splits one step's findings: those that end the execution, and liveness
+// findings that are only counted.
+bool is_violation(const Finding& f, bool liveness_is_violation) {
+  return !f.liveness || liveness_is_violation;
+}
+
+class Search {
+ public:
+  Search(Program& p, Strategy& s, const Options& o) : program_(p), strategy_(s), options_(o), runner_(p) {}
+
+  Result run() {
+    start_ = Clock::now();
+    last_progress_ = start_;
+    check_initial_state();
+    while (!should_stop()) {
+      if (!strategy_.next_execution()) {
+        result_.complete = strategy_.exhaustive() && result_.cut_bound.empty();
+        break;
+      }
+      if (bound_reached()) break;
+      run_execution();
+      ++result_.executions;
+      report_progress(false);
+    }
+    result_.states = states_.size();
+    result_.seconds = elapsed();
+    return result_;
+  }
+
+ private:
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  bool should_stop() const { return result_.stopped_early; }
+
+  void cut(const std::string& bound, const std::string& reason) {
+    if (!result_.cut_bound.empty()) return;
+    result_.cut_bound = bound;
+    result_.cut_reason = reason;
+  }
+
+  bool bound_reached() {
+    const Bounds& b = options_.bounds;
+    if (b.executions && result_.executions >= b.executions) {
+      cut("executions", "stopped after " + std::to_string(b.executions) +
+                            " executions (bounds.executions / --max-executions)");
+      return true;
+    }
+    if (b.seconds > 0 && elapsed() >= b.seconds) {
+      cut("seconds", "stopped after " + std::to_string(static_cast<long>(b.seconds)) +
+                         " seconds (bounds.seconds / --max-seconds)");
+      return true;
+    }
+    return false;
+  }
+
+  void check_initial_state() {
+    runner_.start();
+    states_.insert(program_.state_hash());
+    findings_.clear();
+    program_.check(findings_);
+    for (const Finding& f : findings_)
+      if (is_violation(f, options_.liveness_is_violation)) record_violation(f);
+    runner_.stop();
+  }
+
+  void record_violation(const Finding& f) {
+    auto [it, fresh] = result_.violations.try_emplace(f.invariant, Counterexample{f, schedule_});
+    (void)it;
+    if (fresh && f.invariant == options_.stop_on) result_.stopped_early = true;
+  }
+
+  void record_liveness(const Finding& f, std::vector<std::string>& counted) {
+    if (std::find(counted.begin(), counted.end(), f.invariant) != counted.end()) return;
+    counted.push_back(f.invariant);
+    ++result_.liveness_executions[f.invariant];
+    result_.liveness_examples.try_emplace(f.invariant, Counterexample{f, schedule_});
+  }
+
+  // Applies the preemption bound: once spent, the last thread keeps running.
+  void limit_preemptions(ThreadId last) {
+    const Bounds& b = options_.bounds;
+    if (!b.preemptions_set || preemptions_ < b.preemptions) return;
+    if (last < 0 || enabled_.size() < 2 || !contains(enabled_, last)) return;
+    enabled_.assign(1, last);
+    cut("preemptions", "schedules with more than " + std::to_string(b.preemptions) +
+                           " preemptions were not explored (bounds.preemptions / --preemptions)");
+  }
+
+  // Applies the switch bound; false when the execution cannot go on within it.
+  bool limit_switches(ThreadId last, bool last_enabled) {
+    const Bounds& b = options_.bounds;
+    if (!b.switches_set || switches_ < b.switches || last < 0) return true;
+    if (last_enabled && enabled_.size() == 1) return true;  // nothing to cut
+    cut("switches", "schedules with more than " + std::to_string(b.switches) + " context switches were not explored");
+    if (!last_enabled) return false;
+    enabled_.assign(1, last);
+    return true;
+  }
+
+  // Ends the execution when the step's findings say so.
+  bool handle_findings(std::vector<std::string>& liveness_counted) {
+    bool stop = false;
+    for (const Finding& f : findings_) {
+      if (is_violation(f, options_.liveness_is_violation)) {
+        record_violation(f);
+        stop = true;
+      } else {
+        record_liveness(f, liveness_counted);
+      }
+    }
+    return stop;
+  }
+
+  void run_execution() {
+    runner_.start();
+    schedule_.clear();
+    preemptions_ = 0;
+    switches_ = 0;
+    ThreadId last = -1;
+    std::vector<std::string> liveness_counted;
+    for (std::size_t depth = 0;; ++depth) {
+      runner_.enabled(enabled_);
+      if (enabled_.empty()) {
+        finish_execution(liveness_counted);
+        break;
+      }
+      if (options_.bounds.steps && depth >= options_.bounds.steps) {
+        cut("steps", "an execution reached " + std::to_string(options_.bounds.steps) +
+                         " steps (bounds.steps / --max-steps)");
+        break;
+      }
+      bool was_enabled = contains(enabled_, last);
+      limit_preemptions(last);
+      if (!limit_switches(last, was_enabled)) break;
+      ThreadId t = strategy_.pick(enabled_, depth);
+      if (t < 0) break;
+      if (last >= 0 && t != last && was_enabled) ++preemptions_;
+      if (last >= 0 && t != last) ++switches_;
+      last = t;
+      schedule_.push_back(t);
+      runner_.step(t);
+      ++result_.steps;
+      result_.max_depth = std::max(result_.max_depth, depth + 1);
+      findings_.clear();
+      program_.check(findings_);
+      if (!findings_.empty() && handle_findings(liveness_counted)) {
+        states_.insert(program_.state_hash());
+        break;
+      }
+      bool fresh = states_.insert(program_.state_hash()).second;
+      if (!fresh && options_.cache && depth >= strategy_.repeated_prefix()) {
+        ++result_.cache_hits;
+        break;
+      }
+    }
+    runner_.stop();
+  }
+
+  // No thread can run: either all finished (final invariants) or a deadlock.
+  void finish_execution(std::vector<std::string>& liveness_counted) {
+    findings_.clear();
+    if (runner_.all_finished())
+      program_.check_final(findings_);
+    else
+      findings_.push_back(runner_.deadlock());
+    handle_findings(liveness_counted);  // final liveness findings are counted, not violations
+  }
+
+  void report_progress(bool force) {
+    if (!options_.progress) return;
+    auto now = Clock::now();
+    if (!force && now - last_progress_ < std::chrono::milliseconds(250)) return;
+    last_progress_ = now;
+    options_.progress(Progress{result_.executions, result_.steps, states_.size(), result_.max_depth, elapsed()});
+  }
+
+  Program& program_;
+  Strategy& strategy_;
+  const Options& options_;
+  Runner runner_;
+  Result result_;
+  Schedule schedule_;
+  std::vector<ThreadId> enabled_;
+  std::vector<Finding> findings_;
+  std::unordered_set<std::uint64_t> states_;  // only its size is ever read
+  std::uint64_t preemptions_ = 0;
+  std::uint64_t switches_ = 0;
+  Clock::time_point start_, last_progress_;
+};
+
+}  // namespace
+
+Result explore(Program& program, Strategy& strategy, const Options& options) {
+  return Search(program, strategy, options).run();
+}
+
+SingleRun run_once(Program& program, Strategy& strategy, Observer* observer, bool liveness_is_violation) {
+  Runner runner(program);
+  SingleRun out;
+  out.end = EndReason::strategy_stopped;
+  if (!strategy.next_execution()) return out;
+  runner.start();
+  std::vector<ThreadId> enabled;
+  for (std::size_t depth = 0;; ++depth) {
+    runner.enabled(enabled);
+    if (enabled.empty()) {
+      out.findings.clear();
+      if (runner.all_finished()) {
+        program.check_final(out.findings);
+        bool violated = std::any_of(out.findings.begin(), out.findings.end(),
+                                    [&](const Finding& f) { return is_violation(f, liveness_is_violation); });
+        out.end = violated ? EndReason::violation : EndReason::finished;
+      } else {
+        out.findings.push_back(runner.deadlock());
+        out.end = EndReason::deadlock_found;
+      }
+      break;
+    }
+    ThreadId t = strategy.pick(enabled, depth);
+    if (t < 0) {
+      out.end = EndReason::strategy_stopped;
+      break;
+    }
+    if (observer) observer->before_step(t, enabled);
+    runner.step(t);
+    ++out.steps;
+    out.findings.clear();
+    program.check(out.findings);
+    if (observer) observer->after_step(t, out.findings);
+    bool stop = std::any_of(out.findings.begin(), out.findings.end(),
+                            [&](const Finding& f) { return is_violation(f, liveness_is_violation); });
+    if (stop) {
+      out.end = EndReason::violation;
+      break;
+    }
+  }
+  out.enabled_at_end = enabled;
+  for (int t = 0; t < program.thread_count(); ++t) out.finished.push_back(runner.finished(t));
+  runner.stop();
+  return out;
+}
+
+}  // namespace gmemcheck::checker

@@ -1,0 +1,72 @@
+// The context a path runs in: one thread of the machine. Every helper that
+// touches shared state is one scheduling step: it announces the step, yields,
+// and returns when the scheduler lets this thread run; the caller then does the
+// step's effect, which runs atomically until the next announced step.
+#pragma once
+
+#include "gmemcheck/model/machine.hpp"
+
+namespace gmemcheck::model {
+
+enum class Sleeps : bool { no, yes };
+
+class Cpu {
+ public:
+  Cpu(Machine& m, checker::ThreadId t, checker::Yield& y)
+      : m(m), s(m.state()), r(m.state().threads[t]), spec(m.scenario().threads[t]),
+        variant(*m.scenario().variant), self(t), y_(y) {}
+
+  bool mutated(Mutation x) const { return m.scenario().mutations.has(x); }
+  int fault_retries() const { return m.scenario().fault_retries; }
+
+  // One step. `sleeps`: the step may sleep, so it must not run under mmu_lock.
+  void step(Site site, Sleeps sleeps = Sleeps::no, int a = 0, int b = 0, const char* word = "");
+  void step(Site site, int a, int b = 0, const char* word = "") { step(site, Sleeps::no, a, b, word); }
+
+  // Acquire is one step; the thread is blocked there while the lock is taken.
+  void lock(LockId lock, Mode mode, Site site);
+  void unlock(LockId lock, Site site);
+
+  // Truncate's and the fault's folio step: look up page_cache[index] and lock
+  // the folio found (blocked while another thread holds it). Returns its pfn or
+  // kNone; the step sleeps only when there is a folio to lock.
+  int lock_folio_at(int index, Site site);
+  void unlock_folio(int pfn, Site site);
+
+  // Effects shared by several paths.
+  int alloc_folio(int index);      // lowest free pfn, inserted locked
+  void host_write(int pfn);        // zeroing: checks host_write_private
+  void get_ref(int pfn);
+  void put_ref(int pfn);           // the pfn is freed when its last reference drops
+  void finish(Status how);
+
+  Machine& m;
+  State& s;
+  Regs& r;
+  const ThreadSpec& spec;
+  const Variant& variant;
+  const checker::ThreadId self;
+
+ private:
+  void announce(Site site, int a, int b, const char* word);
+  void sleep_check(Site site);
+  checker::Yield& y_;
+};
+
+// The paths (one file each, named after the kernel functions they model).
+void kvm_gmem_punch_hole(Cpu& cpu, int start, int end);
+void kvm_vm_set_mem_attributes(Cpu& cpu, int start, int end, Attr attr);
+void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access);
+void rmpupdate_thread(Cpu& cpu, int index, Attr to);
+void convert(Cpu& cpu, int start, int end, Attr to);
+
+// The mmu_invalidate writer side (kvm_main.c), shared by the invalidators.
+using Hook = void (*)(Cpu& cpu, int start, int end);
+void kvm_mmu_invalidate_begin(Cpu& cpu, int start, int end, Hook under_mmu_lock);
+void kvm_mmu_invalidate_end(Cpu& cpu, int start, int end, Hook under_mmu_lock);
+
+// RMPUPDATE on the pfn in cpu.r.pfn (arch/x86/virt/svm/sev.c).
+void rmp_make_private(Cpu& cpu);
+void rmp_make_shared(Cpu& cpu);
+
+}  // namespace gmemcheck::model

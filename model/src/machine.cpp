@@ -1,0 +1,125 @@
+#include "gmemcheck/model/machine.hpp"
+
+#include <stdexcept>
+
+#include "cpu.hpp"
+
+namespace gmemcheck::model {
+
+State initial_state(const Scenario& sc) {
+  State s;
+  const Variant& v = *sc.variant;
+  for (int i = 0; i < sc.pages; ++i) s.mem_attr_array[i] = sc.mem_attr_array[i];
+  // Populated index i holds pfn i; pfns of unpopulated indices start free.
+  s.pfns_used = static_cast<std::uint8_t>(sc.pages);
+  for (int i : sc.populated) {
+    bool priv = v.populate_always_private || sc.mem_attr_array[i] == Attr::private_;
+    Page& p = s.pfn[i];
+    p.owner = Owner::gmem;
+    p.refs = 1;
+    p.rmp = priv ? Rmp::private_ : Rmp::shared;
+    p.directmap_unmapped = v.rmp_hooks_2023 && priv;
+    // uptodate: always, except in v6.11 where it means "prepared".
+    bool uptodate = v.prepare == Prepare::unless_uptodate ? priv : true;
+    s.page_cache[i] = Folio{static_cast<std::int8_t>(i), uptodate};
+  }
+  for (int g : sc.mapped) {
+    bool priv = sc.mem_attr_array[g] == Attr::private_;
+    s.spte[g] = Spte{true, priv, priv ? static_cast<std::int8_t>(g) : kNone};
+  }
+  return s;
+}
+
+Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
+  initial_ = model::initial_state(scenario_);
+  state_ = initial_;
+}
+
+void Machine::reset() {
+  state_ = initial_;
+  events_.clear();
+}
+
+void Machine::run(checker::ThreadId t, checker::Yield& y) {
+  Cpu cpu(*this, t, y);
+  const ThreadSpec& th = scenario_.threads[t];
+  switch (th.path) {
+    case PathKind::punch_hole: kvm_gmem_punch_hole(cpu, th.start, th.end); break;
+    case PathKind::set_attributes: kvm_vm_set_mem_attributes(cpu, th.start, th.end, th.attr); break;
+    case PathKind::convert: convert(cpu, th.start, th.end, th.attr); break;
+    case PathKind::page_fault: kvm_tdp_page_fault(cpu, th.gfn, th.attr); break;
+    case PathKind::rmpupdate: rmpupdate_thread(cpu, th.index, th.attr); break;
+  }
+  if (cpu.r.status == Status::running) cpu.finish(Status::finished);
+}
+
+bool Machine::enabled(checker::ThreadId t) const {
+  const Regs& r = state_.threads[t];
+  const Locks& l = state_.locks;
+  switch (r.wait) {
+    case Wait::none: return true;
+    case Wait::folio_at_index: {
+      int pfn = state_.page_cache[r.wait_index].pfn;
+      return pfn == kNone || state_.pfn[pfn].locked_by == kNone;
+    }
+    case Wait::lock: break;
+  }
+  switch (r.wait_lock) {
+    case LockId::slots: return l.slots == kNone;
+    case LockId::filemap_invalidate: return l.filemap_invalidate == kNone;
+    case LockId::gmem: return l.gmem == kNone;
+    case LockId::mmu:
+      // A reader enters whenever no writer holds it (no writer preference).
+      if (r.wait_mode == Mode::read) return l.mmu_writer == kNone;
+      return l.mmu_writer == kNone && l.mmu_readers == 0;
+    default: return true;
+  }
+}
+
+std::uint64_t Machine::state_hash() const { return hash_state(state_, scenario_.pages, thread_count()); }
+
+std::string Machine::step_label(checker::ThreadId t) const {
+  const Announced& an = announced_[t];
+  if (state_.threads[t].status != Status::running) return "(finished)";
+  std::string out;
+  for (const char* p = an.label; *p; ++p) {
+    if (p[0] == '{' && p[1] && p[2] == '}') {
+      switch (p[1]) {
+        case 'a': out += std::to_string(an.args[0]); break;
+        case 'b': out += std::to_string(an.args[1]); break;
+        case 's': out += an.word; break;
+        default: out.append(p, 3);
+      }
+      p += 2;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
+void Machine::report(std::string invariant, std::string message, bool liveness) {
+  events_.push_back({std::move(invariant), std::move(message), liveness});
+}
+
+// lockdep: remember the first site of every "held A, then took B" pair; a pair
+// seen in both orders is a potential deadlock even if no schedule hit it.
+void Machine::note_acquire(checker::ThreadId t, LockId lock) {
+  const Regs& r = state_.threads[t];
+  for (int h = 0; h < static_cast<int>(LockId::count); ++h) {
+    auto held = static_cast<LockId>(h);
+    if (!r.holds(held) || held == lock) continue;
+    LockEdge& fwd = lockdep_[h][static_cast<int>(lock)];
+    LockEdge& rev = lockdep_[static_cast<int>(lock)][h];
+    if (fwd.seen && (!rev.seen || fwd.reported)) continue;  // the common case: nothing new
+    std::string here = thread_name(t) + " at " + step_label(t);
+    if (!fwd.seen) fwd = {true, false, here};
+    if (rev.seen && !rev.reported) {
+      fwd.reported = rev.reported = true;
+      report("lock_order", std::string(name(held)) + " then " + name(lock) + " (" + here + "), but " +
+                               name(lock) + " then " + name(held) + " (" + rev.site + ")");
+    }
+  }
+}
+
+}  // namespace gmemcheck::model

@@ -1,0 +1,46 @@
+// RMPUPDATE (arch/x86/virt/svm/sev.c): rmp_make_private / rmp_make_shared.
+// The 2023-era rmpupdate() also removed a private page from the directmap and
+// restored it when shared; that directmap work is what may sleep. The merged
+// version keeps the directmap, and its hooks run where sleeping is allowed.
+#include "cpu.hpp"
+
+namespace gmemcheck::model {
+
+void rmp_make_private(Cpu& cpu) {
+  int pfn = cpu.r.pfn;
+  if (cpu.variant.rmp_hooks_2023) {
+    cpu.step(GMC_SITE("invalidate_direct_map pfn {a}"), Sleeps::yes, pfn);
+    cpu.s.pfn[pfn].directmap_unmapped = true;
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), pfn);
+  } else {
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), Sleeps::yes, pfn);
+  }
+  cpu.s.pfn[pfn].rmp = Rmp::private_;
+}
+
+void rmp_make_shared(Cpu& cpu) {
+  int pfn = cpu.r.pfn;
+  if (cpu.variant.rmp_hooks_2023) {
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), pfn);
+    cpu.s.pfn[pfn].rmp = Rmp::shared;
+    cpu.step(GMC_SITE("restore_direct_map pfn {a}"), Sleeps::yes, pfn);
+    cpu.s.pfn[pfn].directmap_unmapped = false;
+  } else {
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), Sleeps::yes, pfn);
+    cpu.s.pfn[pfn].rmp = Rmp::shared;
+  }
+}
+
+// A bare RMPUPDATE as a scenario thread: read the page cache once, then act on
+// that pfn with no lock and no reference, whatever happens to the folio.
+void rmpupdate_thread(Cpu& cpu, int index, Attr to) {
+  cpu.step(GMC_SITE("filemap_get_folio index {a}"), index);
+  cpu.r.pfn = cpu.s.page_cache[index].pfn;
+  if (cpu.r.pfn == kNone) return;
+  if (to == Attr::private_)
+    rmp_make_private(cpu);
+  else
+    rmp_make_shared(cpu);
+}
+
+}  // namespace gmemcheck::model

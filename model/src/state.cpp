@@ -1,0 +1,72 @@
+#include "gmemcheck/model/state.hpp"
+
+namespace gmemcheck::model {
+
+namespace {
+
+// FNV-1a over field values (never over raw bytes: padding is not data).
+struct Hasher {
+  std::uint64_t h = 1469598103934665603ull;
+  void add(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  }
+};
+
+void hash_regs(Hasher& h, const Regs& r) {
+  h.add(r.pc);
+  h.add(static_cast<std::uint64_t>(r.wait) | static_cast<std::uint64_t>(r.wait_lock) << 8 |
+        static_cast<std::uint64_t>(r.wait_mode) << 16 | static_cast<std::uint64_t>(r.wait_index) << 24 |
+        static_cast<std::uint64_t>(r.i) << 32 | static_cast<std::uint64_t>(r.phase) << 40 |
+        static_cast<std::uint64_t>(static_cast<std::uint8_t>(r.pfn)) << 48 |
+        static_cast<std::uint64_t>(r.retries) << 56);
+  h.add(static_cast<std::uint64_t>(r.mmu_seq) | static_cast<std::uint64_t>(r.holds_ref) << 32 |
+        static_cast<std::uint64_t>(r.allocated) << 33 | static_cast<std::uint64_t>(r.held) << 40 |
+        static_cast<std::uint64_t>(r.status) << 48);
+}
+
+}  // namespace
+
+std::uint64_t hash_state(const State& s, int pages, int threads) {
+  Hasher h;
+  for (int i = 0; i < pages; ++i) {
+    const Spte& e = s.spte[i];
+    h.add(static_cast<std::uint8_t>(s.page_cache[i].pfn) | s.page_cache[i].uptodate << 8 |
+          static_cast<unsigned>(s.mem_attr_array[i]) << 16 | e.present << 24 | e.private_ << 25 |
+          static_cast<std::uint64_t>(static_cast<std::uint8_t>(e.pfn)) << 32);
+  }
+  h.add(s.pfns_used);
+  for (int p = 0; p < s.pfns_used; ++p) {
+    const Page& g = s.pfn[p];
+    h.add(static_cast<unsigned>(g.owner) | g.refs << 8 | static_cast<unsigned>(g.rmp) << 16 |
+          g.directmap_unmapped << 24 | static_cast<std::uint64_t>(static_cast<std::uint8_t>(g.locked_by)) << 32);
+  }
+  h.add(s.mmu_invalidate_seq);
+  h.add(static_cast<std::uint32_t>(s.mmu_invalidate_in_progress));
+  h.add(static_cast<std::uint16_t>(s.range_start) | static_cast<std::uint32_t>(static_cast<std::uint16_t>(s.range_end)) << 16);
+  const Locks& l = s.locks;
+  h.add(static_cast<std::uint8_t>(l.slots) | static_cast<std::uint8_t>(l.filemap_invalidate) << 8 |
+        static_cast<std::uint8_t>(l.gmem) << 16 | static_cast<std::uint8_t>(l.mmu_writer) << 24 |
+        static_cast<std::uint64_t>(l.mmu_readers) << 32);
+  for (int t = 0; t < threads; ++t) hash_regs(h, s.threads[t]);
+  return h.h;
+}
+
+const char* name(Attr a) { return a == Attr::private_ ? "private" : "shared"; }
+const char* name(Rmp r) { return r == Rmp::private_ ? "private" : "shared"; }
+
+const char* name(LockId l) {
+  switch (l) {
+    case LockId::slots: return "slots_lock";
+    case LockId::filemap_invalidate: return "filemap_invalidate_lock";
+    case LockId::gmem: return "gmem_lock";
+    case LockId::folio: return "folio lock";
+    case LockId::mmu: return "mmu_lock";
+    case LockId::count: break;
+  }
+  return "?";
+}
+
+}  // namespace gmemcheck::model

@@ -1,0 +1,68 @@
+// `gmemcheck run`: check scenarios against their expectations.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gmemcheck/checker/explorer.hpp"
+#include "gmemcheck/model/scenario.hpp"
+
+namespace gmemcheck::tools {
+
+struct RunOptions {
+  std::string trace_dir = "traces/out";
+  std::string json_out;
+  std::optional<std::uint64_t> max_steps, max_executions, preemptions;
+  std::optional<double> max_seconds;
+  bool liveness = false;
+  bool no_cache = false;  // stateless: every schedule, not every state
+  bool quiet = false;     // no stories, no progress
+  bool progress = false;  // progress line on stderr (a terminal)
+};
+
+enum class Status { expected, unexpected, inconclusive };
+
+struct ScenarioResult {
+  std::string file;
+  model::Scenario scenario;
+  checker::Result result;
+  std::string verdict;  // pass, violation, inconclusive
+  Status status = Status::expected;
+  std::vector<std::string> trace_files;  // per violated invariant, same order as result.violations
+  checker::Bounds bounds;
+  bool liveness = false;
+};
+
+// Every *.json in a directory (name order) or the file itself.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs);
+
+// Loads a scenario file; throws InputError naming file and JSON pointer.
+model::Scenario load_scenario_file(const std::string& path);
+
+// The counterexample for `invariant` with the fewest context switches, found by
+// a small bounded search; `found` when nothing shorter turns up in the budget.
+checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Counterexample& found, bool liveness);
+
+ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt);
+
+int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, std::ostream& out, std::ostream& err);
+
+// A bad input: file, JSON pointer (or line:column) and what was expected.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Exit statuses a CI acts on.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitDiffers = 1;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInconclusive = 3;
+inline constexpr int kExitInternal = 4;
+
+// Writes `text` to `path` through a temporary file and a rename.
+void write_atomically(const std::string& path, const std::string& text);
+std::string read_file(const std::string& path);
+
+}  // namespace gmemcheck::tools

@@ -1,0 +1,173 @@
+#include "gmemcheck/tools/run.hpp"
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "gmemcheck/model/machine.hpp"
+#include "gmemcheck/tools/report.hpp"
+#include "gmemcheck/tools/trace.hpp"
+
+namespace gmemcheck::tools {
+
+namespace {
+
+checker::Bounds effective_bounds(const model::Scenario& sc, const RunOptions& opt) {
+  checker::Bounds b = sc.bounds;
+  if (opt.max_steps) b.steps = *opt.max_steps;
+  if (opt.max_executions) b.executions = *opt.max_executions;
+  if (opt.max_seconds) b.seconds = *opt.max_seconds;
+  if (opt.preemptions) {
+    b.preemptions = *opt.preemptions;
+    b.preemptions_set = true;
+  }
+  return b;
+}
+
+std::string verdict_of(const checker::Result& r) {
+  if (!r.violations.empty()) return "violation";
+  if (!r.complete && !r.stopped_early) return "inconclusive";
+  return "pass";
+}
+
+Status status_of(const model::Scenario& sc, const checker::Result& r) {
+  bool complete = r.complete || r.stopped_early;
+  if (sc.expect.violation) {
+    if (r.violations.count(sc.expect.invariant)) return Status::expected;
+    return complete ? Status::unexpected : Status::inconclusive;
+  }
+  if (!r.violations.empty()) return Status::unexpected;
+  return complete ? Status::expected : Status::inconclusive;
+}
+
+void progress_line(const std::string& name, const checker::Progress& p) {
+  if (p.seconds < 1.0) return;
+  std::fprintf(stderr, "\r\033[K%s: %llu executions (%.0f/s), %llu states, depth %zu, %.0f s", name.c_str(),
+               static_cast<unsigned long long>(p.executions), p.executions / p.seconds,
+               static_cast<unsigned long long>(p.states), p.max_depth, p.seconds);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+model::Scenario load_scenario_file(const std::string& path) {
+  std::string text = read_file(path);
+  try {
+    return model::parse_scenario_text(text);
+  } catch (const model::ScenarioError& e) {
+    std::string what = e.what();
+    const std::string syntax = "malformed JSON";
+    if (what.rfind(syntax, 0) == 0) {
+      // nlohmann reports "... at line L, column C" for syntax errors.
+      throw InputError(path + ": " + what);
+    }
+    throw InputError(path + ": " + (e.pointer().empty() ? std::string("(document)") : e.pointer()) + ": " + what);
+  }
+}
+
+ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt) {
+  ScenarioResult out;
+  out.file = file;
+  out.scenario = sc;
+  out.bounds = effective_bounds(sc, opt);
+  out.liveness = opt.liveness || sc.expect.invariant == "retry_bound";
+  model::Machine machine(sc);
+  checker::DfsStrategy dfs;
+  checker::Options o;
+  o.bounds = out.bounds;
+  o.stop_on = sc.expect.violation ? sc.expect.invariant : "";
+  o.liveness_is_violation = out.liveness;
+  o.cache = !opt.no_cache;
+  if (opt.progress && !opt.quiet) o.progress = [&](const checker::Progress& p) { progress_line(sc.name, p); };
+  out.result = checker::explore(machine, dfs, o);
+  if (o.progress && out.result.seconds >= 1.0) std::fprintf(stderr, "\r\033[K");
+  out.verdict = verdict_of(out.result);
+  out.status = status_of(sc, out.result);
+  return out;
+}
+
+namespace {
+
+std::size_t switches_in(const checker::Schedule& s) {
+  std::size_t n = 0;
+  for (std::size_t i = 1; i < s.size(); ++i) n += s[i] != s[i - 1];
+  return n;
+}
+
+}  // namespace
+
+checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Counterexample& found, bool liveness) {
+  constexpr std::uint64_t kBudget = 200000;  // executions over all switch bounds
+  std::uint64_t spent = 0;
+  std::size_t have = switches_in(found.schedule);
+  for (std::size_t k = 0; k < have && spent < kBudget; ++k) {
+    model::Machine machine(sc);
+    checker::DfsStrategy dfs;
+    checker::Options o;
+    o.bounds.switches = k;
+    o.bounds.switches_set = true;
+    o.bounds.executions = kBudget - spent;
+    o.stop_on = found.finding.invariant;
+    o.liveness_is_violation = liveness;
+    checker::Result r = checker::explore(machine, dfs, o);
+    spent += r.executions;
+    auto it = r.violations.find(found.finding.invariant);
+    if (it != r.violations.end()) return it->second.schedule;
+  }
+  return found.schedule;
+}
+
+namespace {
+
+void write_traces(ScenarioResult& r, const RunOptions& opt, std::ostream& out) {
+  for (const auto& [inv, cx] : r.result.violations) {
+    checker::Schedule schedule = fewest_switches(r.scenario, cx, r.liveness);
+    Trace t = record_trace(r.scenario, schedule, cx.finding, r.liveness, r.bounds);
+    std::string path = opt.trace_dir + "/" + trace_file_name(r.scenario.name, inv);
+    std::string replay = "gmemcheck replay " + path;
+    write_atomically(path, trace_to_json(t, replay).dump(2) + "\n");
+    r.trace_files.push_back(path);
+    if (!opt.quiet) out << "\n" << render_columns(t) << "  trace: " << path << "\n  replay: " << replay << "\n\n";
+  }
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, std::ostream& out, std::ostream& err) {
+  // Every input is loaded and validated before anything runs or is written.
+  std::vector<std::pair<std::string, model::Scenario>> scenarios;
+  std::vector<std::string> errors;
+  std::vector<std::string> files;
+  try {
+    files = expand_inputs(inputs);
+  } catch (const InputError& e) {
+    err << "gmemcheck: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  for (const std::string& f : files) {
+    try {
+      scenarios.emplace_back(f, load_scenario_file(f));
+    } catch (const InputError& e) {
+      errors.push_back(e.what());
+    }
+  }
+  if (!errors.empty()) {
+    for (const std::string& e : errors) err << e << "\n";
+    err << "gmemcheck: " << errors.size() << " bad input file(s); nothing was run\n";
+    return kExitBadInput;
+  }
+  std::vector<ScenarioResult> results;
+  for (auto& [file, sc] : scenarios) {
+    ScenarioResult r = check_scenario(file, sc, opt);
+    out << result_line(r) << "\n";
+    write_traces(r, opt, out);
+    out.flush();
+    results.push_back(std::move(r));
+  }
+  out << summary_line(results) << "\n";
+  if (!opt.json_out.empty()) write_atomically(opt.json_out, results_json(results).dump(2) + "\n");
+  return exit_status(results);
+}
+
+}  // namespace gmemcheck::tools
