@@ -209,7 +209,8 @@ class Search {
     preemptions_ = 0;
     switches_ = 0;
     ThreadId last = -1;
-    std::vector<std::string> liveness_counted;
+    const std::size_t repeated = strategy_.repeated_prefix();
+    std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
     for (std::size_t depth = 0;; ++depth) {
       runner_.enabled(enabled_);
       if (enabled_.empty()) {
@@ -233,19 +234,43 @@ class Search {
       runner_.step(t);
       ++result_.steps;
       result_.max_depth = std::max(result_.max_depth, depth + 1);
-      findings_.clear();
-      program_.check(findings_);
-      if (!findings_.empty() && handle_findings(liveness_counted)) {
-        states_.insert(program_.state_hash());
-        break;
+      if (depth < repeated) {
+        // The previous execution took this very step: its state was checked
+        // and counted then, so only its step events need discarding.
+        program_.step_replayed();
+        continue;
       }
-      bool fresh = states_.insert(program_.state_hash()).second;
-      if (!fresh && options_.cache && depth >= strategy_.repeated_prefix()) {
-        ++result_.cache_hits;
-        break;
-      }
+      if (step_ends_execution(depth, liveness_counted)) break;
     }
     runner_.stop();
+  }
+
+  // Liveness findings of the previous execution's repeated prefix count for
+  // this execution too (it contains the same steps).
+  std::vector<std::string> liveness_in_prefix(std::size_t repeated) {
+    std::erase_if(liveness_at_, [&](const auto& e) { return e.first >= repeated; });
+    std::vector<std::string> counted;
+    for (const auto& [depth, inv] : liveness_at_) {
+      if (std::find(counted.begin(), counted.end(), inv) != counted.end()) continue;
+      counted.push_back(inv);
+      ++result_.liveness_executions[inv];
+    }
+    return counted;
+  }
+
+  // Checks the state a new step reached; true when the execution ends here.
+  bool step_ends_execution(std::size_t depth, std::vector<std::string>& liveness_counted) {
+    findings_.clear();
+    program_.check(findings_);
+    for (const Finding& f : findings_)
+      if (!is_violation(f, options_.liveness_is_violation)) liveness_at_.emplace_back(depth, f.invariant);
+    bool fresh = states_.insert(program_.state_hash()).second;
+    if (!findings_.empty() && handle_findings(liveness_counted)) return true;
+    if (!fresh && options_.cache) {
+      ++result_.cache_hits;
+      return true;
+    }
+    return false;
   }
 
   // No thread can run: either all finished (final invariants) or a deadlock.
@@ -277,6 +302,7 @@ class Search {
   std::unordered_set<std::uint64_t> states_;  // only its size is ever read
   std::uint64_t preemptions_ = 0;
   std::uint64_t switches_ = 0;
+  std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution
   Clock::time_point start_, last_progress_;
 };
 

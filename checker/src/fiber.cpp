@@ -1,39 +1,44 @@
 #include "gmemcheck/checker/fiber.hpp"
 
-#include <boost/context/fiber.hpp>
-#include <boost/context/stack_context.hpp>
+#include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <memory>
 
 namespace gmemcheck::checker {
 
-namespace ctx = boost::context;
+namespace bcd = boost::context::detail;
 
-namespace {
-
-// Hands out the coroutine's one stack again and again: a new execution starts
-// its threads without allocating.
-struct ReusedStack {
-  char* base;
-  std::size_t size;
-  ctx::stack_context allocate() {
-    ctx::stack_context sc;
-    sc.size = size;
-    sc.sp = base + size;  // stacks grow down on every target we build for
-    return sc;
-  }
-  void deallocate(ctx::stack_context&) noexcept {}
-};
-
-}  // namespace
-
+// Boost.Context's fcontext layer: a context is a plain handle, so an execution
+// that stops early simply forgets its paused threads and reuses their stacks.
+// Unwinding them instead (what boost::context::fiber does on destruction)
+// costs an exception per abandoned thread, several times the cost of the
+// execution itself when the state cache cuts most executions short. The price:
+// a thread body must not keep an object that owns resources alive across a
+// pause (the model's paths hold only plain values and references there).
 struct Coroutine::Impl {
   std::unique_ptr<char[]> stack;
   std::size_t size = 0;
-  ctx::fiber self;  // the body, as seen from the scheduler
-  ctx::fiber sink;  // the scheduler, as seen from the body
+  bcd::fcontext_t self = nullptr;    // where the body continues
+  bcd::fcontext_t caller = nullptr;  // where the scheduler continues
   Body body = nullptr;
   void* arg = nullptr;
+};
+
+struct CoroutineEntry {
+  [[noreturn]] static void run(bcd::transfer_t from) {
+    auto* co = static_cast<Coroutine*>(from.data);
+    co->impl_->caller = from.fctx;
+    try {
+      co->impl_->body(co->impl_->arg, *co);
+    } catch (const std::exception& e) {
+      co->error_ = e.what();
+    } catch (...) {
+      co->error_ = "unknown exception in a thread body";
+    }
+    co->finished_ = true;
+    bcd::jump_fcontext(co->impl_->caller, nullptr);
+    std::terminate();  // a finished coroutine is never resumed
+  }
 };
 
 Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) {
@@ -41,44 +46,32 @@ Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) 
   impl_->size = stack_bytes;
 }
 
-Coroutine::~Coroutine() { abandon(); }
+Coroutine::~Coroutine() = default;
 
 void Coroutine::start(Body body, void* arg) {
-  abandon();
   impl_->body = body;
   impl_->arg = arg;
   finished_ = false;
   error_.clear();
-  impl_->self = ctx::fiber(std::allocator_arg, ReusedStack{impl_->stack.get(), impl_->size},
-                           [this](ctx::fiber&& sink) {
-                             impl_->sink = std::move(sink);
-                             try {
-                               impl_->body(impl_->arg, *this);
-                             } catch (const ctx::detail::forced_unwind&) {
-                               throw;  // abandon(): let Boost unwind the stack
-                             } catch (const std::exception& e) {
-                               error_ = e.what();
-                             } catch (...) {
-                               error_ = "unknown exception in a thread body";
-                             }
-                             finished_ = true;
-                             return std::move(impl_->sink);
-                           });
+  // Stacks grow down on every target we build for: the context starts at the top.
+  impl_->self = bcd::make_fcontext(impl_->stack.get() + impl_->size, impl_->size, &CoroutineEntry::run);
   resume();
 }
 
 bool Coroutine::resume() {
-  impl_->self = std::move(impl_->self).resume();
+  bcd::transfer_t t = bcd::jump_fcontext(impl_->self, this);
+  impl_->self = t.fctx;
   return !finished_;
 }
 
-void Coroutine::pause() { impl_->sink = std::move(impl_->sink).resume(); }
+void Coroutine::pause() {
+  bcd::transfer_t t = bcd::jump_fcontext(impl_->caller, nullptr);
+  impl_->caller = t.fctx;
+}
 
 void Coroutine::abandon() {
-  if (!finished_) {
-    impl_->self = ctx::fiber{};  // destroying a paused fiber unwinds its stack
-    finished_ = true;
-  }
+  finished_ = true;
+  impl_->self = nullptr;
 }
 
 }  // namespace gmemcheck::checker

@@ -1,7 +1,9 @@
 // The only place that knows about Boost.Context. A Coroutine runs one thread
 // body on its own stack; stacks are allocated once and reused by every
 // execution. No exception crosses a context switch: the body's exceptions are
-// caught at the fiber entry and handed back as a string.
+// caught at the fiber entry and handed back as a string. A paused body that is
+// abandoned is not unwound: it must hold no resource-owning object across a
+// pause.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +28,7 @@ class Coroutine final : public Yield {
   // Runs the body from its last pause to the next one; false once it returned.
   bool resume();
   bool finished() const { return finished_; }
-  // Unwinds a body that is still paused (an execution stopped early).
+  // Forgets a body that is still paused (an execution stopped early).
   void abandon();
   // Set when the body threw: the checker reports it as an internal error.
   const std::string& error() const { return error_; }
@@ -34,6 +36,7 @@ class Coroutine final : public Yield {
   void pause() override;
 
  private:
+  friend struct CoroutineEntry;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool finished_ = true;

@@ -51,6 +51,9 @@ class Program {
 
   // Invariants after every step (and on the initial state); findings appended.
   virtual void check(std::vector<Finding>& out) = 0;
+  // Called instead of check() after a step that repeats one already checked
+  // (the same step from the same state): drop whatever the step raised.
+  virtual void step_replayed() {}
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;
   // Hash of the full state, thread registers included.

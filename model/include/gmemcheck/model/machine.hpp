@@ -52,6 +52,7 @@ class Machine final : public checker::Program {
   bool enabled(checker::ThreadId t) const override;
   void check(std::vector<checker::Finding>& out) override;
   void check_final(std::vector<checker::Finding>& out) override;
+  void step_replayed() override { events_.clear(); }
   std::uint64_t state_hash() const override;
   std::string step_label(checker::ThreadId t) const override;
   void mark() override { marked_ = state_; }
