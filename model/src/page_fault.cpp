@@ -47,6 +47,8 @@ void kvm_gmem_get_pfn(Cpu& cpu, int gfn) {
   cpu.get_ref(pfn);
   kvm_gmem_prepare_folio(cpu);
   cpu.unlock_folio(pfn, GMC_SITE("folio_unlock pfn {a}"));
+  if (cpu.mutated(Mutation::double_folio_unlock))
+    cpu.unlock_folio(pfn, GMC_SITE("folio_unlock pfn {a} (again, in the caller)"));
 }
 
 // kvm_release_pfn_clean(): the fault's reference goes.

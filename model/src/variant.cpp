@@ -43,6 +43,10 @@ const std::vector<MutationInfo>& mutations() {
       {Mutation::retry_leaks_ref, "retry_leaks_ref", "a retrying private fault does not drop its reference", ""},
       {Mutation::lock_inversion, "lock_inversion",
        "punch-hole takes slots_lock inside filemap_invalidate_lock, set-attributes the reverse", ""},
+      {Mutation::unlock_before_range_add, "unlock_before_range_add",
+       "invalidate_begin drops mmu_lock between bumping in_progress and adding the range", ""},
+      {Mutation::double_folio_unlock, "double_folio_unlock",
+       "kvm_gmem_get_pfn unlocks the folio and its caller unlocks it again", ""},
   };
   return all;
 }

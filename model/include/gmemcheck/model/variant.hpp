@@ -41,6 +41,8 @@ enum class Mutation : std::uint8_t {
   zero_partial_folio,
   retry_leaks_ref,
   lock_inversion,
+  unlock_before_range_add,
+  double_folio_unlock,
   count
 };
 
