@@ -29,16 +29,15 @@ void Cpu::announce(Site site, int a, int b, const char* word) {
   y_.pause();
 }
 
-void Cpu::sleep_check(Site site) {
+void Cpu::sleep_check() {
   if (r.atomic())
     m.report("sleep_in_atomic", m.thread_name(self) + " ran \"" + m.step_label(self) +
                                     "\", which may sleep, while holding mmu_lock (spinning)");
-  (void)site;
 }
 
 void Cpu::step(Site site, Sleeps sleeps, int a, int b, const char* word) {
   announce(site, a, b, word);
-  if (sleeps == Sleeps::yes) sleep_check(site);
+  if (sleeps == Sleeps::yes) sleep_check();
 }
 
 void Cpu::lock(LockId lock, Mode mode, Site site) {
@@ -47,7 +46,7 @@ void Cpu::lock(LockId lock, Mode mode, Site site) {
   r.wait_mode = mode;
   announce(site, 0, 0, "");
   r.wait = Wait::none;
-  if (lock != LockId::mmu) sleep_check(site);  // sleeping locks may sleep on acquire
+  if (lock != LockId::mmu) sleep_check();  // sleeping locks may sleep on acquire
   if (r.holds(lock)) {
     m.report("lock_misuse", m.thread_name(self) + " acquired " + name(lock) + " again while holding it");
     return;
@@ -86,7 +85,7 @@ int Cpu::lock_folio_at(int index, Site site) {
   r.wait = Wait::none;
   int pfn = s.page_cache[index].pfn;
   if (pfn == kNone) return kNone;
-  sleep_check(site);
+  sleep_check();
   m.note_acquire(self, LockId::folio);
   s.pfn[pfn].locked_by = static_cast<std::int8_t>(self);
   r.held |= bit(LockId::folio);
@@ -110,6 +109,8 @@ int Cpu::alloc_folio(int index) {
   int pfn = 0;
   while (pfn < kMaxPfns && !(s.pfn[pfn].owner == Owner::free && s.pfn[pfn].locked_by == kNone)) ++pfn;
   if (pfn == kMaxPfns) throw std::runtime_error("the model's pfn pool is exhausted");
+  sleep_check();  // the allocation may sleep, as the lock of a found folio does
+  m.note_acquire(self, LockId::folio);
   if (pfn >= s.pfns_used) s.pfns_used = static_cast<std::uint8_t>(pfn + 1);
   Page& p = s.pfn[pfn];
   p.owner = Owner::gmem;

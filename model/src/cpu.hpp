@@ -49,7 +49,7 @@ class Cpu {
 
  private:
   void announce(Site site, int a, int b, const char* word);
-  void sleep_check(Site site);
+  void sleep_check();
   checker::Yield& y_;
 };
 

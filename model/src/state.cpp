@@ -47,8 +47,10 @@ std::uint64_t hash_state(const State& s, int pages, int threads) {
   h.add(static_cast<std::uint32_t>(s.mmu_invalidate_in_progress));
   h.add(static_cast<std::uint16_t>(s.range_start) | static_cast<std::uint32_t>(static_cast<std::uint16_t>(s.range_end)) << 16);
   const Locks& l = s.locks;
-  h.add(static_cast<std::uint8_t>(l.slots) | static_cast<std::uint8_t>(l.filemap_invalidate) << 8 |
-        static_cast<std::uint8_t>(l.gmem) << 16 | static_cast<std::uint8_t>(l.mmu_writer) << 24 |
+  // Widen every byte before shifting: an int shift of 0xff << 24 goes negative
+  // and its sign extension would wipe out the fields above it.
+  auto byte = [](std::int8_t v) { return static_cast<std::uint64_t>(static_cast<std::uint8_t>(v)); };
+  h.add(byte(l.slots) | byte(l.filemap_invalidate) << 8 | byte(l.gmem) << 16 | byte(l.mmu_writer) << 24 |
         static_cast<std::uint64_t>(l.mmu_readers) << 32);
   for (int t = 0; t < threads; ++t) hash_regs(h, s.threads[t]);
   return h.h;

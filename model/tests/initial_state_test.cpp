@@ -21,16 +21,17 @@ namespace {
 //   0 private, populated, mapped    1 shared, populated, mapped
 //   2 private, unpopulated          3 shared, unpopulated, mapped
 model::Scenario four_pages(const std::string& variant) {
-  return scenario(variant, 4,
-                  R"("mem_attr_array":["private","shared","private","shared"],"populated":[0,1],"mapped":[0,1,3])",
-                  punch_hole(0, 1));
+  return scenario(
+      variant, 4,
+      R"("mem_attr_array":["private","shared","private","shared"],"populated":[0,1],"mapped":[0,1,3])",
+      punch_hole(0, 1));
 }
 
 // What the format table says the state must be, for one variant.
 struct Expected {
-  bool era2023;              // directmap unmapped exactly when RMP-private
-  bool shared_page_private;  // v6.10: every populated folio is RMP-private
-  bool uptodate_is_prepared; // v6.11: uptodate exactly when RMP-private
+  bool era2023;               // directmap unmapped exactly when RMP-private
+  bool shared_page_private;   // v6.10: every populated folio is RMP-private
+  bool uptodate_is_prepared;  // v6.11: uptodate exactly when RMP-private
 };
 
 model::State expected_state(const Expected& e) {
@@ -72,20 +73,34 @@ void check_initial(const std::string& variant, const Expected& e) {
 
 TEST_GROUP(InitialState){};
 
-TEST(InitialState, Roth2023) { check_initial("roth2023", {true, false, false}); }
-TEST(InitialState, Roth2023SlotsLock) { check_initial("roth2023+slots_lock", {true, false, false}); }
-TEST(InitialState, Roth2023GmemLock) { check_initial("roth2023+gmem_lock", {true, false, false}); }
-TEST(InitialState, Roth2023RmpUnderMmuLock) { check_initial("roth2023+rmp_under_mmu_lock", {true, false, false}); }
+TEST(InitialState, Roth2023) {
+  check_initial("roth2023", {true, false, false});
+}
+TEST(InitialState, Roth2023SlotsLock) {
+  check_initial("roth2023+slots_lock", {true, false, false});
+}
+TEST(InitialState, Roth2023GmemLock) {
+  check_initial("roth2023+gmem_lock", {true, false, false});
+}
+TEST(InitialState, Roth2023RmpUnderMmuLock) {
+  check_initial("roth2023+rmp_under_mmu_lock", {true, false, false});
+}
 
 // v6.10 prepared a folio when it allocated it: a shared-attribute page that
 // was populated is RMP-private, yet its directmap stays (no 2023 directmap
 // work) and its mapping is shared, as the attribute says.
-TEST(InitialState, V610EveryPopulatedFolioIsPrivate) { check_initial("v6.10", {false, true, false}); }
+TEST(InitialState, V610EveryPopulatedFolioIsPrivate) {
+  check_initial("v6.10", {false, true, false});
+}
 
 // v6.11: uptodate means prepared, so the shared page's folio is not uptodate.
-TEST(InitialState, V611UptodateMeansPrepared) { check_initial("v6.11", {false, false, true}); }
+TEST(InitialState, V611UptodateMeansPrepared) {
+  check_initial("v6.11", {false, false, true});
+}
 
-TEST(InitialState, V70) { check_initial("v7.0", {false, false, false}); }
+TEST(InitialState, V70) {
+  check_initial("v7.0", {false, false, false});
+}
 
 // No invalidation open, no lock held, no thread started.
 TEST(InitialState, ProtocolCountersAndLocksStartIdle) {

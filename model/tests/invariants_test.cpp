@@ -5,6 +5,7 @@
 // non-invariants of section 5 must stay silent: asserting them would be a
 // false alarm on legal executions.
 #include <string>
+#include <vector>
 
 #include "support.hpp"
 
@@ -15,6 +16,7 @@ using namespace gmt;
 using model::kNone;
 using model::Owner;
 using model::Rmp;
+using Labels = std::vector<std::string>;
 
 namespace {
 
@@ -27,7 +29,8 @@ model::Machine private_mapped_page(const std::string& variant = "v7.0") {
 
 // The same page, not mapped (nothing for the SPTE invariants to look at).
 model::Machine private_page(const std::string& variant = "v7.0") {
-  return model::Machine(scenario(variant, 1, R"("mem_attr_array":["private"],"populated":[0])", punch_hole(0, 1)));
+  return model::Machine(
+      scenario(variant, 1, R"("mem_attr_array":["private"],"populated":[0])", punch_hole(0, 1)));
 }
 
 // Truncate has removed pfn 0 from the page cache and not yet freed it.
@@ -52,6 +55,22 @@ void fault_holds_ref_on_pfn0(model::State& s) {
 
 }  // namespace
 
+// Section 5's list is closed: these ids, no more, no fewer (scenarios name
+// them in `expect`, output prints them).
+TEST_GROUP(InvariantIds){};
+
+TEST(InvariantIds, ExactlyTheSpecifiedList) {
+  std::string got;
+  for (const model::InvariantInfo& i : model::invariants())
+    got += (got.empty() ? "" : ",") + std::string(i.id);
+  CHECK_EQUAL(
+      std::string("freed_private,host_write_private,stale_spte,attr_mismatch,private_spte_shared_rmp,"
+                  "sleep_in_atomic,invalidate_balance,deadlock,lock_misuse,retry_bound,ref_leak,lock_order"),
+      got);
+  CHECK_EQUAL(std::string(checker::kDeadlock), std::string("deadlock"));
+  CHECK_FALSE(model::is_invariant("use_after_free"));
+}
+
 TEST_GROUP(FreedPrivate){};
 
 TEST(FreedPrivate, FiresOnAFreePfnThatIsRmpPrivate) {
@@ -73,6 +92,43 @@ TEST(FreedPrivate, SilentOnAFreePfnOnceShared) {
   free_pfn0(m.state());
   m.state().pfn[0].rmp = Rmp::shared;
   CHECK_EQUAL(std::string(""), check_ids(m));
+}
+
+namespace {
+// The May 2023 race (protocol-model.md section 6): punch_hole vs
+// set_attributes(private) on one private page.
+model::Machine seed(const std::string& variant) {
+  return model::Machine(scenario(variant, 1, R"("mem_attr_array":["private"],"populated":[0],"mapped":[0])",
+                                 punch_hole(0, 1) + "," + set_attributes(0, 1, "private")));
+}
+}  // namespace
+
+// CPU0 runs to its hook's RMPUPDATE -> shared (7 steps), CPU1 runs
+// set_attributes up to its hook's RMPUPDATE -> private (9 steps), then CPU0
+// restores the directmap and truncate frees pfn 0 (4 steps).
+TEST(FreedPrivate, FiresInTheSeedInterleaving) {
+  model::Machine m = seed("roth2023");
+  checker::Schedule schedule(7, 0);
+  schedule.insert(schedule.end(), 9, 1);
+  schedule.insert(schedule.end(), 4, 0);
+  Run run = run_schedule(m, schedule);
+  CHECK(run.result.end == checker::EndReason::violation);
+  CHECK_EQUAL(std::string("freed_private"), ids(run.result.findings));
+  CHECK_EQUAL(std::string("folio_put pfn 0 (page cache reference)"), run.labels.back());
+  CHECK_EQUAL(std::string("rmpupdate pfn 0 -> private"), run.labels[15]);
+}
+
+TEST(FreedPrivate, FoundByTheSearchInTheSeed) {
+  model::Machine m = seed("roth2023");
+  CHECK_EQUAL(std::string("freed_private"), keys(explore_all(m).violations));
+}
+
+// slots_lock held by punch_hole over its hook and truncate closes the seed race.
+TEST(FreedPrivate, SilentInTheSeedUnderSlotsLock) {
+  model::Machine m = seed("roth2023+slots_lock");
+  checker::Result r = explore_all(m);
+  CHECK(r.complete);
+  CHECK_EQUAL(std::string(""), keys(r.violations));
 }
 
 TEST_GROUP(HostWritePrivate){};
@@ -164,8 +220,8 @@ TEST(AttrMismatch, SilentInsideAnOpenInvalidationOverTheGfn) {
 
 // An open invalidation covers only its range.
 TEST(AttrMismatch, FiresWhenTheOpenInvalidationDoesNotCoverTheGfn) {
-  model::Machine m(scenario("v7.0", 2, R"("mem_attr_array":["private","shared"],"populated":[0],"mapped":[0])",
-                            punch_hole(0, 1)));
+  model::Machine m(scenario(
+      "v7.0", 2, R"("mem_attr_array":["private","shared"],"populated":[0],"mapped":[0])", punch_hole(0, 1)));
   model::State& s = m.state();
   s.mem_attr_array[0] = model::Attr::shared;
   s.mmu_invalidate_in_progress = 1;
@@ -263,6 +319,27 @@ TEST(InvalidateBalance, FinalSilentWhenEveryInvalidationEnded) {
   CHECK_EQUAL(std::string(""), check_final_ids(m));
 }
 
+// unlock_before_range_add: invalidate_begin drops mmu_lock after in_progress++
+// and before range_add, leaving an open invalidation with no range.
+TEST(InvalidateBalance, FiresWhenBeginDropsMmuLockBeforeRangeAdd) {
+  model::Machine m(scenario("v6.11", 1, R"("mem_attr_array":["private"],"populated":[0],"mapped":[0])",
+                            punch_hole(0, 1), R"("mutations":["unlock_before_range_add"])"));
+  Run run = run_alone(m);
+  Labels want = {"filemap_invalidate_lock", "write_lock(mmu_lock)", "kvm_mmu_invalidate_begin",
+                 "write_unlock(mmu_lock) (unlock_before_range_add)"};
+  CHECK_EQUAL(want, run.labels);
+  CHECK(run.result.end == checker::EndReason::violation);
+  CHECK_EQUAL(std::string("invalidate_balance"), ids(run.result.findings));
+}
+
+TEST(InvalidateBalance, SilentWhenBeginAddsTheRangeUnderMmuLock) {
+  model::Machine m(scenario("v6.11", 1, R"("mem_attr_array":["private"],"populated":[0],"mapped":[0])",
+                            punch_hole(0, 1) + "," + page_fault(0, "private")));
+  checker::Result r = explore_all(m);
+  CHECK(r.complete);
+  CHECK_EQUAL(std::string(""), keys(r.violations));
+}
+
 TEST_GROUP(Deadlock){};
 
 // lock_inversion: punch-hole takes filemap_invalidate_lock then slots_lock,
@@ -350,6 +427,25 @@ TEST(LockMisuse, SilentOnAnAnnouncedAcquireOfAnotherLock) {
   r.held = 1u << static_cast<unsigned>(model::LockId::filemap_invalidate);
   m.state().locks.filemap_invalidate = 0;
   CHECK_EQUAL(std::string(""), check_ids(m));
+}
+
+// double_folio_unlock: kvm_gmem_get_pfn unlocks the folio, then its caller
+// unlocks it again, releasing a lock the fault no longer holds.
+TEST(LockMisuse, FiresOnAReleaseOfALockNotHeld) {
+  model::Machine m(scenario("v7.0", 1, R"("mem_attr_array":["private"])", page_fault(0, "private"),
+                            R"("mutations":["double_folio_unlock"])"));
+  Run run = run_alone(m);
+  CHECK(run.result.end == checker::EndReason::violation);
+  CHECK_EQUAL(std::string("lock_misuse"), ids(run.result.findings));
+  CHECK_EQUAL(std::string("folio_unlock pfn 0 (again, in the caller)"), run.labels.back());
+}
+
+// The unmutated fault unlocks its folio exactly once.
+TEST(LockMisuse, SilentWhenTheFolioIsUnlockedOnce) {
+  model::Machine m(scenario("v7.0", 1, R"("mem_attr_array":["private"])", page_fault(0, "private")));
+  Run run = run_alone(m);
+  CHECK(run.result.end == checker::EndReason::finished);
+  CHECK_EQUAL(std::string(""), ids(run.result.findings));
 }
 
 TEST_GROUP(RetryBound){};

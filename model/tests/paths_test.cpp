@@ -75,16 +75,17 @@ const Labels kFaultAllocates = {"mmu_seq = mmu_invalidate_seq", "kvm_mem_is_priv
                                 "kvm_gmem_get_folio: filemap_lock_folio index 0", "clear_highpage pfn 0",
                                 "folio_get pfn 0"};
 // Steps 3e-7 of a private fault on pfn 0 that passes its stale check.
-const Labels kFaultInstalls = {"folio_unlock pfn 0", "read_lock(mmu_lock)", "is_page_fault_stale gfn 0",
-                               "kvm_tdp_mmu_map: spte[0] = private", "read_unlock(mmu_lock)",
-                               "kvm_release_pfn_clean pfn 0"};
+const Labels kFaultInstalls = {"folio_unlock pfn 0",        "read_lock(mmu_lock)",
+                               "is_page_fault_stale gfn 0", "kvm_tdp_mmu_map: spte[0] = private",
+                               "read_unlock(mmu_lock)",     "kvm_release_pfn_clean pfn 0"};
 
 // A private fault on an unpopulated private-attribute page, run alone.
 struct FaultRun {
   model::Machine m;
   Labels labels;
   explicit FaultRun(const std::string& variant)
-      : m(scenario(variant, 1, R"("mem_attr_array":["private"])", page_fault(0, "private"))), labels(run_clean(m)) {}
+      : m(scenario(variant, 1, R"("mem_attr_array":["private"])", page_fault(0, "private"))),
+        labels(run_clean(m)) {}
 };
 
 // Faulted in: the new folio is prepared, mapped private, and the fault's
@@ -107,7 +108,8 @@ TEST_GROUP(PunchHole){};
 
 TEST(PunchHole, V611StepsOverAPopulatedPage) {
   model::Machine m(scenario("v6.11", 1, kPrivatePage, punch_hole(0, 1)));
-  Labels want = concat({{"filemap_invalidate_lock"}, kBegin01, truncate0(true), kEnd, {"filemap_invalidate_unlock"}});
+  Labels want =
+      concat({{"filemap_invalidate_lock"}, kBegin01, truncate0(true), kEnd, {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
   CHECK_EQUAL(14u, want.size());
   check_punched(m.state());
@@ -124,8 +126,11 @@ TEST(PunchHole, V611LeavesThePfnFreeAndShared) {
 // Truncate at an empty index is still one step.
 TEST(PunchHole, EmptyIndexIsOneTruncateStep) {
   model::Machine m(scenario("v7.0", 1, "", punch_hole(0, 1)));
-  Labels want =
-      concat({{"filemap_invalidate_lock"}, kBegin01, {"truncate: folio_lock index 0"}, kEnd, {"filemap_invalidate_unlock"}});
+  Labels want = concat({{"filemap_invalidate_lock"},
+                        kBegin01,
+                        {"truncate: folio_lock index 0"},
+                        kEnd,
+                        {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
 }
 
@@ -134,8 +139,12 @@ TEST(PunchHole, EmptyIndexIsOneTruncateStep) {
 // .free_folio step.
 TEST(PunchHole, Roth2023RunsTheHookBeforeTruncate) {
   model::Machine m(scenario("roth2023", 1, kPrivatePage, punch_hole(0, 1)));
-  Labels want = concat(
-      {{"filemap_invalidate_lock"}, kBegin01, kInvalidateHook0, truncate0(false), kEnd, {"filemap_invalidate_unlock"}});
+  Labels want = concat({{"filemap_invalidate_lock"},
+                        kBegin01,
+                        kInvalidateHook0,
+                        truncate0(false),
+                        kEnd,
+                        {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
   check_punched(m.state());
   CHECK_FALSE(m.state().pfn[0].directmap_unmapped);
@@ -144,11 +153,12 @@ TEST(PunchHole, Roth2023RunsTheHookBeforeTruncate) {
 // An empty index: the hook's look-up is its only step there.
 TEST(PunchHole, Roth2023HookLooksUpAnEmptyIndexInOneStep) {
   model::Machine m(scenario("roth2023", 1, "", punch_hole(0, 1)));
-  Labels want = concat({{"filemap_invalidate_lock"},
-                        kBegin01,
-                        {"kvm_arch_gmem_invalidate: filemap_get_folio index 0", "truncate: folio_lock index 0"},
-                        kEnd,
-                        {"filemap_invalidate_unlock"}});
+  Labels want =
+      concat({{"filemap_invalidate_lock"},
+              kBegin01,
+              {"kvm_arch_gmem_invalidate: filemap_get_folio index 0", "truncate: folio_lock index 0"},
+              kEnd,
+              {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
 }
 
@@ -180,11 +190,12 @@ TEST(PunchHole, GmemLockVariantHoldsGmemLockFromBeginToEnd) {
 // On an empty index its look-up does not sleep, so the path completes.
 TEST(PunchHole, RmpUnderMmuLockRunsTheHookBetweenZapsAndUnlock) {
   model::Machine m(scenario("roth2023+rmp_under_mmu_lock", 1, "", punch_hole(0, 1)));
-  Labels want = concat({{"filemap_invalidate_lock", "write_lock(mmu_lock)", "kvm_mmu_invalidate_begin [0,1)",
-                         "kvm_unmap_gfn_range: zap spte[0]", "kvm_arch_gmem_invalidate: filemap_get_folio index 0",
-                         "write_unlock(mmu_lock)", "truncate: folio_lock index 0"},
-                        kEnd,
-                        {"filemap_invalidate_unlock"}});
+  Labels want =
+      concat({{"filemap_invalidate_lock", "write_lock(mmu_lock)", "kvm_mmu_invalidate_begin [0,1)",
+               "kvm_unmap_gfn_range: zap spte[0]", "kvm_arch_gmem_invalidate: filemap_get_folio index 0",
+               "write_unlock(mmu_lock)", "truncate: folio_lock index 0"},
+              kEnd,
+              {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
 }
 
@@ -209,14 +220,16 @@ TEST(PunchHole, RmpUnderMmuLockStopsAtTheSleepingStep) {
 TEST(PunchHole, TruncateAfterEndRunsTruncateAfterInvalidateEnd) {
   model::Machine m(
       scenario("v6.11", 1, kPrivatePage, punch_hole(0, 1), R"("mutations":["truncate_after_end"])"));
-  Labels want = concat({{"filemap_invalidate_lock"}, kBegin01, kEnd, truncate0(true), {"filemap_invalidate_unlock"}});
+  Labels want =
+      concat({{"filemap_invalidate_lock"}, kBegin01, kEnd, truncate0(true), {"filemap_invalidate_unlock"}});
   CHECK_EQUAL(want, run_clean(m));
   check_punched(m.state());
 }
 
 // zero_partial_folio: a zeroing step between folio_lock and remove.
 TEST(PunchHole, ZeroPartialFolioZeroesBetweenLockAndRemove) {
-  model::Machine m(scenario("v7.0", 1, R"("populated":[0])", punch_hole(0, 1), R"("mutations":["zero_partial_folio"])"));
+  model::Machine m(
+      scenario("v7.0", 1, R"("populated":[0])", punch_hole(0, 1), R"("mutations":["zero_partial_folio"])"));
   Labels trunc = truncate0(true);
   trunc.insert(trunc.begin() + 1, "truncate_inode_partial_folio: folio_zero_range pfn 0");
   Labels want = concat({{"filemap_invalidate_lock"}, kBegin01, trunc, kEnd, {"filemap_invalidate_unlock"}});
@@ -250,7 +263,8 @@ TEST(PunchHole, TwoPagesZapAndTruncatePerIndex) {
 TEST_GROUP(SetAttributes){};
 
 TEST(SetAttributes, V70StepsOverTwoPages) {
-  model::Machine m(scenario("v7.0", 2, R"("mem_attr_array":["private","private"],"populated":[0,1],"mapped":[0,1])",
+  model::Machine m(scenario("v7.0", 2,
+                            R"("mem_attr_array":["private","private"],"populated":[0,1],"mapped":[0,1])",
                             set_attributes(0, 2, "shared")));
   Labels want = {"mutex_lock(slots_lock)",
                  "write_lock(mmu_lock)",
@@ -270,7 +284,8 @@ TEST(SetAttributes, V70StepsOverTwoPages) {
 // v7.0 set_attributes changes the VM's view only: the RMP and the page cache
 // are untouched (the old private backing stays until a punch-hole).
 TEST(SetAttributes, V70ChangesOnlyTheAttributesAndSptes) {
-  model::Machine m(scenario("v7.0", 2, R"("mem_attr_array":["private","private"],"populated":[0,1],"mapped":[0,1])",
+  model::Machine m(scenario("v7.0", 2,
+                            R"("mem_attr_array":["private","private"],"populated":[0,1],"mapped":[0,1])",
                             set_attributes(0, 2, "shared")));
   run_clean(m);
   const model::State& s = m.state();
@@ -291,13 +306,13 @@ TEST(SetAttributes, V70ChangesOnlyTheAttributesAndSptes) {
 // mmu_lock, holding slots_lock.
 TEST(SetAttributes, Roth2023RunsTheHookAfterTheStores) {
   model::Machine m(scenario("roth2023", 1, R"("populated":[0])", set_attributes(0, 1, "private")));
-  Labels want = concat({{"mutex_lock(slots_lock)"},
-                        kBegin01,
-                        {"xa_store mem_attr_array[0] = private",
-                         "kvm_arch_gmem_set_mem_attributes: filemap_get_folio index 0", "invalidate_direct_map pfn 0",
-                         "rmpupdate pfn 0 -> private"},
-                        kEnd,
-                        {"mutex_unlock(slots_lock)"}});
+  Labels want = concat(
+      {{"mutex_lock(slots_lock)"},
+       kBegin01,
+       {"xa_store mem_attr_array[0] = private", "kvm_arch_gmem_set_mem_attributes: filemap_get_folio index 0",
+        "invalidate_direct_map pfn 0", "rmpupdate pfn 0 -> private"},
+       kEnd,
+       {"mutex_unlock(slots_lock)"}});
   CHECK_EQUAL(want, run_clean(m));
   CHECK(m.state().pfn[0].rmp == Rmp::private_);
   CHECK(m.state().pfn[0].directmap_unmapped);
@@ -323,14 +338,15 @@ TEST(SetAttributes, RmpUnderMmuLockRunsTheHookInsideInvalidateEnd) {
   Labels want = concat({{"mutex_lock(slots_lock)"},
                         kBegin01,
                         {"xa_store mem_attr_array[0] = private", "write_lock(mmu_lock)",
-                         "kvm_arch_gmem_set_mem_attributes: filemap_get_folio index 0", "kvm_mmu_invalidate_end",
-                         "write_unlock(mmu_lock)", "mutex_unlock(slots_lock)"}});
+                         "kvm_arch_gmem_set_mem_attributes: filemap_get_folio index 0",
+                         "kvm_mmu_invalidate_end", "write_unlock(mmu_lock)", "mutex_unlock(slots_lock)"}});
   CHECK_EQUAL(want, run_clean(m));
 }
 
 // lock_inversion: set-attributes takes filemap_invalidate_lock inside slots_lock.
 TEST(SetAttributes, LockInversionTakesFilemapInvalidateLockInsideSlotsLock) {
-  model::Machine m(scenario("v7.0", 1, "", set_attributes(0, 1, "private"), R"("mutations":["lock_inversion"])"));
+  model::Machine m(
+      scenario("v7.0", 1, "", set_attributes(0, 1, "private"), R"("mutations":["lock_inversion"])"));
   Labels want = concat({{"mutex_lock(slots_lock)", "filemap_invalidate_lock (lock_inversion)"},
                         kBegin01,
                         {"xa_store mem_attr_array[0] = private"},
@@ -351,10 +367,11 @@ TEST(PageFault, V610PrivateOnAnEmptyPage) {
 // v6.11: test uptodate, RMPUPDATE, then mark uptodate in its own step.
 TEST(PageFault, V611PrivateOnAnEmptyPage) {
   FaultRun f("v6.11");
-  CHECK_EQUAL(concat({kFaultAllocates,
-                      {"folio_test_uptodate pfn 0", "rmpupdate pfn 0 -> private", "folio_mark_uptodate pfn 0"},
-                      kFaultInstalls}),
-              f.labels);
+  CHECK_EQUAL(
+      concat({kFaultAllocates,
+              {"folio_test_uptodate pfn 0", "rmpupdate pfn 0 -> private", "folio_mark_uptodate pfn 0"},
+              kFaultInstalls}),
+      f.labels);
   check_faulted_in(f.m.state());
   CHECK(f.m.state().page_cache[0].uptodate);
 }
@@ -362,7 +379,8 @@ TEST(PageFault, V611PrivateOnAnEmptyPage) {
 // v7.0: look up the RMP entry, and since it is shared, RMPUPDATE.
 TEST(PageFault, V70PrivateOnAnEmptyPage) {
   FaultRun f("v7.0");
-  CHECK_EQUAL(concat({kFaultAllocates, {"sev_gmem_prepare: snp_lookup_rmpentry pfn 0", "rmpupdate pfn 0 -> private"},
+  CHECK_EQUAL(concat({kFaultAllocates,
+                      {"sev_gmem_prepare: snp_lookup_rmpentry pfn 0", "rmpupdate pfn 0 -> private"},
                       kFaultInstalls}),
               f.labels);
   check_faulted_in(f.m.state());
@@ -371,8 +389,10 @@ TEST(PageFault, V70PrivateOnAnEmptyPage) {
 // roth2023: the directmap unmap (which sleeps) precedes the RMPUPDATE.
 TEST(PageFault, Roth2023PrivateOnAnEmptyPage) {
   FaultRun f("roth2023");
-  CHECK_EQUAL(concat({kFaultAllocates, {"invalidate_direct_map pfn 0", "rmpupdate pfn 0 -> private"}, kFaultInstalls}),
-              f.labels);
+  CHECK_EQUAL(
+      concat(
+          {kFaultAllocates, {"invalidate_direct_map pfn 0", "rmpupdate pfn 0 -> private"}, kFaultInstalls}),
+      f.labels);
   check_faulted_in(f.m.state());
   CHECK(f.m.state().pfn[0].directmap_unmapped);
 }
@@ -380,7 +400,8 @@ TEST(PageFault, Roth2023PrivateOnAnEmptyPage) {
 // A folio found in the page cache is locked, never zeroed, never re-prepared
 // by v7.0 once its RMP entry is private.
 TEST(PageFault, V70PrivateOnAPopulatedPageFindsThePreparedFolio) {
-  model::Machine m(scenario("v7.0", 1, R"("mem_attr_array":["private"],"populated":[0])", page_fault(0, "private")));
+  model::Machine m(
+      scenario("v7.0", 1, R"("mem_attr_array":["private"],"populated":[0])", page_fault(0, "private")));
   Labels want = concat({{"mmu_seq = mmu_invalidate_seq", "kvm_mem_is_private(gfn 0)",
                          "kvm_gmem_get_folio: filemap_lock_folio index 0", "folio_get pfn 0",
                          "sev_gmem_prepare: snp_lookup_rmpentry pfn 0"},
@@ -395,7 +416,8 @@ TEST(PageFault, FoundFolioIsNotPreparedAgain) {
   const Labels find = {"mmu_seq = mmu_invalidate_seq", "kvm_mem_is_private(gfn 0)",
                        "kvm_gmem_get_folio: filemap_lock_folio index 0", "folio_get pfn 0"};
   for (const char* v : {"v6.10", "roth2023", "v6.11"}) {
-    model::Machine m(scenario(v, 1, R"("mem_attr_array":["private"],"populated":[0])", page_fault(0, "private")));
+    model::Machine m(
+        scenario(v, 1, R"("mem_attr_array":["private"],"populated":[0])", page_fault(0, "private")));
     Labels want = find;
     if (std::string(v) == "v6.11") want.push_back("folio_test_uptodate pfn 0");
     want = concat({want, kFaultInstalls});
@@ -407,8 +429,9 @@ TEST(PageFault, FoundFolioIsNotPreparedAgain) {
 // A shared access has no kvm_gmem_get_pfn: a shared mapping, no reference.
 TEST(PageFault, SharedAccess) {
   model::Machine m(scenario("v7.0", 1, "", page_fault(0, "shared")));
-  Labels want = {"mmu_seq = mmu_invalidate_seq", "kvm_mem_is_private(gfn 0)", "read_lock(mmu_lock)",
-                 "is_page_fault_stale gfn 0", "kvm_tdp_mmu_map: spte[0] = shared", "read_unlock(mmu_lock)"};
+  Labels want = {
+      "mmu_seq = mmu_invalidate_seq", "kvm_mem_is_private(gfn 0)",         "read_lock(mmu_lock)",
+      "is_page_fault_stale gfn 0",    "kvm_tdp_mmu_map: spte[0] = shared", "read_unlock(mmu_lock)"};
   CHECK_EQUAL(want, run_clean(m));
   const model::State& s = m.state();
   CHECK(s.spte[0] == (model::Spte{true, false, kNone}));
@@ -464,7 +487,8 @@ TEST_GROUP(RmpUpdate){};
 
 // 2023-era make shared: RMPUPDATE, then the directmap restore.
 TEST(RmpUpdate, Roth2023ToSharedRestoresTheDirectmap) {
-  model::Machine m(scenario("roth2023", 1, R"("mem_attr_array":["private"],"populated":[0])", rmpupdate(0, "shared")));
+  model::Machine m(
+      scenario("roth2023", 1, R"("mem_attr_array":["private"],"populated":[0])", rmpupdate(0, "shared")));
   Labels want = {"filemap_get_folio index 0", "rmpupdate pfn 0 -> shared", "restore_direct_map pfn 0"};
   CHECK_EQUAL(want, run_clean(m));
   CHECK(m.state().pfn[0].rmp == Rmp::shared);

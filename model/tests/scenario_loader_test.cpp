@@ -1,9 +1,8 @@
 // parse_scenario / parse_scenario_text: every input error names the JSON
 // location (a JSON pointer) and what was expected there (scenario-format.md).
 // Each test starts from one valid scenario and breaks exactly one thing.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "support.hpp"
 
@@ -77,7 +76,9 @@ TEST(ScenarioLoader, MalformedJson) {
   STRCMP_CONTAINS("line 2", e.message.c_str());
 }
 
-TEST(ScenarioLoader, NotAnObject) { expect_error(error_of(json::array()), "", "expected a JSON object"); }
+TEST(ScenarioLoader, NotAnObject) {
+  expect_error(error_of(json::array()), "", "expected a JSON object");
+}
 
 TEST(ScenarioLoader, MissingThreadField) {
   json j = valid();
@@ -275,7 +276,8 @@ TEST(ScenarioLoader, TooManyThreads) {
   json j = valid();
   j["threads"] = json::array();
   for (int t = 0; t < 7; ++t)
-    j["threads"].push_back({{"name", "CPU" + std::to_string(t)}, {"path", "punch_hole"}, {"start", 0}, {"end", 1}});
+    j["threads"].push_back(
+        {{"name", "CPU" + std::to_string(t)}, {"path", "punch_hole"}, {"start", 0}, {"end", 1}});
   expect_error(error_of(j), "/threads", "1..6 threads");
 }
 

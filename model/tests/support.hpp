@@ -3,6 +3,8 @@
 // Include before <CppUTest/TestHarness.h> (CppUTest redefines `new` after it).
 #pragma once
 
+#include <CppUTest/SimpleString.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -13,8 +15,6 @@
 #include "gmemcheck/checker/strategy.hpp"
 #include "gmemcheck/model/machine.hpp"
 #include "gmemcheck/model/scenario.hpp"
-
-#include <CppUTest/SimpleString.h>
 
 // Lets CHECK_EQUAL print step-label lists, one label a line, so a failing
 // sequence shows exactly where it departs from the expected one.
@@ -34,7 +34,8 @@ inline std::string punch_hole(int start, int end, const std::string& name = "CPU
   return R"({"name":")" + name + R"(","path":"punch_hole","start":)" + std::to_string(start) +
          ",\"end\":" + std::to_string(end) + "}";
 }
-inline std::string set_attributes(int start, int end, const std::string& attr, const std::string& name = "CPU1") {
+inline std::string set_attributes(int start, int end, const std::string& attr,
+                                  const std::string& name = "CPU1") {
   return R"({"name":")" + name + R"(","path":"set_attributes","start":)" + std::to_string(start) +
          ",\"end\":" + std::to_string(end) + R"(,"attribute":")" + attr + "\"}";
 }
@@ -47,16 +48,17 @@ inline std::string page_fault(int gfn, const std::string& access, const std::str
          access + "\"}";
 }
 inline std::string rmpupdate(int index, const std::string& to, const std::string& name = "RMP") {
-  return R"({"name":")" + name + R"(","path":"rmpupdate","index":)" + std::to_string(index) + R"(,"to":")" + to +
-         "\"}";
+  return R"({"name":")" + name + R"(","path":"rmpupdate","index":)" + std::to_string(index) + R"(,"to":")" +
+         to + "\"}";
 }
 
 // A whole scenario. `initial` is the body of the "initial" object, `threads`
 // the comma-separated thread objects, `extra` further top-level members.
 inline std::string scenario_text(const std::string& variant, int pages, const std::string& initial,
                                  const std::string& threads, const std::string& extra = "") {
-  return R"({"format_version":1,"name":"test","variant":")" + variant + R"(","pages":)" + std::to_string(pages) +
-         R"(,"initial":{)" + initial + R"(},"threads":[)" + threads + "]" + (extra.empty() ? "" : "," + extra) + "}";
+  return R"({"format_version":1,"name":"test","variant":")" + variant + R"(","pages":)" +
+         std::to_string(pages) + R"(,"initial":{)" + initial + R"(},"threads":[)" + threads + "]" +
+         (extra.empty() ? "" : "," + extra) + "}";
 }
 
 inline model::Scenario scenario(const std::string& variant, int pages, const std::string& initial,
@@ -123,7 +125,9 @@ inline Run run_schedule(model::Machine& m, checker::Schedule schedule) {
 }
 
 // Thread 0 run alone to its end (a schedule longer than any path).
-inline Run run_alone(model::Machine& m) { return run_schedule(m, checker::Schedule(500, 0)); }
+inline Run run_alone(model::Machine& m) {
+  return run_schedule(m, checker::Schedule(500, 0));
+}
 
 // Every interleaving (stateful search: sound for the invariants checked).
 inline checker::Result explore_all(model::Machine& m) {

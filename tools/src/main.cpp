@@ -22,6 +22,7 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("inputs", inputs, "Scenario files or directories")->required();
   run->add_option("--trace-dir", o.trace_dir, "Where counterexample traces are written")->capture_default_str();
   run->add_option("--json", o.json_out, "Also write the results as JSON to this file");
+  run->add_option("--markdown", o.markdown_out, "Also write a Markdown table of the results to this file");
   run->add_option("--max-steps", o.max_steps, "Bound: steps per execution (overrides bounds.steps)");
   run->add_option("--max-executions", o.max_executions, "Bound: executions (overrides bounds.executions)");
   run->add_option("--max-seconds", o.max_seconds, "Bound: seconds per scenario (overrides bounds.seconds)");

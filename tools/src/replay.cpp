@@ -74,7 +74,7 @@ std::string why_not(const Trace& rec, const Trace& got, const checker::SingleRun
   }
   if (run.end == checker::EndReason::finished)
     return "the run passed: every thread finished after " + std::to_string(run.steps) + " steps with no violation";
-  return "the run passed: all " + std::to_string(run.steps) + " recorded steps ran and no invariant was violated";
+  return "no violation: all " + std::to_string(run.steps) + " recorded steps ran and no invariant was violated";
 }
 
 int replay_one(const std::string& path, const Trace& rec, const model::Scenario& sc, const ReplayOptions& opt,
@@ -122,7 +122,11 @@ int replay_command(const std::vector<std::string>& traces, const ReplayOptions& 
     for (const std::string& path : traces) {
       Trace rec = load_trace(path);
       model::Scenario sc = rec.scenario;
-      apply_overrides(sc, opt);
+      try {
+        apply_overrides(sc, opt);
+      } catch (const InputError& e) {
+        throw InputError(path + ": " + e.what());
+      }
       loaded.emplace_back(std::move(rec), std::move(sc));
     }
   } catch (const InputError& e) {

@@ -125,6 +125,23 @@ json results_json(const std::vector<ScenarioResult>& results) {
           {"exit_status", exit_status(results)}};
 }
 
+std::string results_markdown(const std::vector<ScenarioResult>& results) {
+  std::string md =
+      "| scenario | variant | mutations | threads | expected | found | executions | states |\n"
+      "|---|---|---|---|---|---|---:|---:|\n";
+  for (const ScenarioResult& r : results) {
+    std::string muts;
+    for (const std::string& m : r.scenario.mutations.names()) muts += (muts.empty() ? "" : ", ") + m;
+    std::string found = r.verdict;
+    if (!r.result.violations.empty()) found += " " + invariants_found(r.result);
+    if (r.status != Status::expected) found += " (" + status_name(r.status) + ")";
+    md += "| " + r.scenario.name + " | " + std::string(r.scenario.variant->name) + " | " + muts + " | " +
+          std::to_string(r.scenario.threads.size()) + " | " + expectation(r.scenario) + " | " + found + " | " +
+          std::to_string(r.result.executions) + " | " + std::to_string(r.result.states) + " |\n";
+  }
+  return md;
+}
+
 int exit_status(const std::vector<ScenarioResult>& results) {
   bool inconclusive = false;
   for (const ScenarioResult& r : results) {

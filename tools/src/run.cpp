@@ -1,6 +1,7 @@
 #include "gmemcheck/tools/run.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -152,6 +153,14 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
       errors.push_back(e.what());
     }
   }
+  // Two scenarios of one name would write the same trace files.
+  for (std::size_t i = 0; i < scenarios.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (scenarios[i].second.name == scenarios[j].second.name)
+        errors.push_back(scenarios[i].first + ": /name: scenario name \"" + scenarios[i].second.name +
+                         "\" is already used by " + scenarios[j].first + "; names must be unique in a run");
+  if (std::filesystem::exists(opt.trace_dir) && !std::filesystem::is_directory(opt.trace_dir))
+    errors.push_back("--trace-dir " + opt.trace_dir + ": exists and is not a directory");
   if (!errors.empty()) {
     for (const std::string& e : errors) err << e << "\n";
     err << "gmemcheck: " << errors.size() << " bad input file(s); nothing was run\n";
@@ -167,6 +176,7 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
   }
   out << summary_line(results) << "\n";
   if (!opt.json_out.empty()) write_atomically(opt.json_out, results_json(results).dump(2) + "\n");
+  if (!opt.markdown_out.empty()) write_atomically(opt.markdown_out, results_markdown(results));
   return exit_status(results);
 }
 

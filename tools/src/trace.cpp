@@ -38,8 +38,9 @@ int thread_index(const model::Scenario& sc, const json& v, const std::string& pt
 }
 
 model::Scenario embedded_scenario(const json& j) {
+  const json& embedded = need(j, "scenario", "");
   try {
-    return model::parse_scenario(need(j, "scenario", ""));
+    return model::parse_scenario(embedded);
   } catch (const ScenarioError& e) {
     throw ScenarioError("/scenario" + e.pointer(), e.what());
   }

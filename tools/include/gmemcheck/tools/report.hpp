@@ -13,6 +13,9 @@ std::string result_line(const ScenarioResult& r);
 std::string summary_line(const std::vector<ScenarioResult>& results);
 nlohmann::json result_json(const ScenarioResult& r);
 nlohmann::json results_json(const std::vector<ScenarioResult>& results);
+// A Markdown table: scenario, variant, mutations, expected, found, counts.
+// No timings, so the table only changes when the model or corpus does.
+std::string results_markdown(const std::vector<ScenarioResult>& results);
 int exit_status(const std::vector<ScenarioResult>& results);
 std::string status_name(Status s);
 

@@ -14,6 +14,7 @@ namespace gmemcheck::tools {
 struct RunOptions {
   std::string trace_dir = "traces/out";
   std::string json_out;
+  std::string markdown_out;  // a Markdown table of the results (README's corpus table)
   std::optional<std::uint64_t> max_steps, max_executions, preemptions;
   std::optional<double> max_seconds;
   bool liveness = false;
