@@ -4,6 +4,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "gmemcheck/tools/gate.hpp"
 #include "gmemcheck/tools/list.hpp"
 #include "gmemcheck/tools/replay.hpp"
 #include "gmemcheck/tools/run.hpp"
@@ -28,6 +29,8 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("--max-seconds", o.max_seconds, "Bound: seconds per scenario (overrides bounds.seconds)");
   run->add_option("--preemptions", o.preemptions, "Bound: preemptions per execution (overrides bounds.preemptions)");
   run->add_flag("--liveness", o.liveness, "Count a fault that gives up (retry_bound) as a violation");
+  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order)")
+      ->check(CLI::Range(1, 256));
   run->add_flag("--no-cache", o.no_cache,
                 "Stateless search: run every schedule instead of stopping at states already explored");
   run->add_flag("-q,--quiet", o.quiet, "Only result lines: no interleavings, no progress");
@@ -47,6 +50,40 @@ void add_replay(CLI::App& app, std::vector<std::string>& traces, ReplayOptions& 
   replay->add_flag("-q,--quiet", o.quiet, "Only the verdict line");
 }
 
+void add_gate(CLI::App& app, GateOptions& o) {
+  auto* gate = app.add_subcommand("gate", "CI gate: check scenarios against their expect and baseline, replay traces.");
+  gate->footer(
+      "Example:\n  gmemcheck gate                                  # scenarios/, scenarios/reference/, traces/\n"
+      "  gmemcheck gate --junit gate.xml --annotations github -j 2\n"
+      "  gmemcheck gate --update-baseline                # after an intended change of the model\n\n"
+      "Exit status: 0 all good, 1 a regression (an expectation missed, explored states below the\n"
+      "baseline, a trace that no longer reproduces or still reproduces on a fixing variant),\n"
+      "2 bad input, 3 inconclusive.");
+  gate->add_option("inputs", o.inputs, "Scenario and trace files or directories");
+  gate->add_option("--trace-dir", o.trace_dir, "Where new counterexamples are written")->capture_default_str();
+  gate->add_option("--junit", o.junit_out, "Write a JUnit XML report");
+  gate->add_option("--json", o.json_out, "Write a JSON report");
+  gate->add_option("--annotations", o.annotations, "Print failures as CI annotations: github");
+  gate->add_option("--baseline", o.baseline, "The baseline file")->capture_default_str();
+  gate->add_flag("--update-baseline", o.update_baseline, "Write the baseline from this run");
+  gate->add_option("--tolerance", o.tolerance, "Percent of a baseline's states a scenario may lose")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  gate->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once")->check(CLI::Range(1, 256));
+}
+
+void add_trace(CLI::App& app, std::string& file, std::vector<std::string>& fixed_by, std::string& dir) {
+  auto* trace = app.add_subcommand("trace", "Manage the checked-in counterexample traces.");
+  trace->require_subcommand(1);
+  auto* add = trace->add_subcommand("add", "Copy a trace into traces/ so the gate replays it from then on.");
+  add->footer(
+      "Example:\n  gmemcheck trace add traces/out/seed-roth2023.freed_private.json --fixed-by v6.10,v6.11,v7.0\n\n"
+      "The trace must reproduce on its own variant and on none of the --fixed-by variants.");
+  add->add_option("trace", file, "The trace file")->required();
+  add->add_option("--fixed-by", fixed_by, "Variants on which it must no longer reproduce")->delimiter(',');
+  add->add_option("--dir", dir, "Where checked-in traces live")->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +96,11 @@ int main(int argc, char** argv) {
   RunOptions run_opt;
   ReplayOptions replay_opt;
   std::string list_what;
+  GateOptions gate_opt;
+  std::string trace_file, trace_dir = "traces";
+  std::vector<std::string> fixed_by;
+  add_gate(app, gate_opt);
+  add_trace(app, trace_file, fixed_by, trace_dir);
   add_run(app, inputs, run_opt);
   add_replay(app, traces, replay_opt);
   auto* list = app.add_subcommand("list", "List variants, mutations, invariants or paths with a description.");
@@ -80,6 +122,11 @@ int main(int argc, char** argv) {
       return run_command(inputs, run_opt, std::cout, std::cerr);
     }
     if (app.got_subcommand("replay")) return replay_command(traces, replay_opt, std::cout, std::cerr);
+    if (app.got_subcommand("gate")) {
+      gate_opt.progress = isatty(STDERR_FILENO);
+      return gate_command(gate_opt, std::cout, std::cerr);
+    }
+    if (app.got_subcommand("trace")) return trace_add_command(trace_file, fixed_by, trace_dir, std::cout, std::cerr);
     return list_command(list_what, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "gmemcheck: internal error: " << e.what() << "\n";

@@ -9,8 +9,6 @@
 
 namespace gmemcheck::tools {
 
-namespace {
-
 Trace load_trace(const std::string& path) {
   std::string text = read_file(path);
   nlohmann::json j;
@@ -48,6 +46,8 @@ void apply_overrides(model::Scenario& sc, const ReplayOptions& opt) {
       throw InputError("mutation \"" + std::string(m.name) + "\" applies only to variant " + std::string(m.applies_to));
 }
 
+namespace {
+
 std::string names(const model::Scenario& sc, const std::vector<int>& threads) {
   std::string s;
   for (int t : threads) s += (s.empty() ? "" : ", ") + sc.threads[t].name;
@@ -77,12 +77,13 @@ std::string why_not(const Trace& rec, const Trace& got, const checker::SingleRun
   return "no violation: all " + std::to_string(run.steps) + " recorded steps ran and no invariant was violated";
 }
 
-int replay_one(const std::string& path, const Trace& rec, const model::Scenario& sc, const ReplayOptions& opt,
-               std::ostream& out) {
+}  // namespace
+
+ReplayOutcome replay_trace(const Trace& rec, const model::Scenario& sc) {
   checker::Schedule schedule;
   for (const TraceStep& s : rec.steps) schedule.push_back(s.thread);
-
-  Trace got;
+  ReplayOutcome o;
+  Trace& got = o.replayed;
   got.scenario = sc;
   model::Machine machine(sc);
   StepRecorder recorder(machine, got.steps);
@@ -90,26 +91,31 @@ int replay_one(const std::string& path, const Trace& rec, const model::Scenario&
   bool liveness = rec.liveness || rec.violation.invariant == "retry_bound";
   checker::SingleRun run = checker::run_once(machine, replay, &recorder, liveness);
 
-  bool reproduced = run.end == checker::EndReason::violation && run.steps == schedule.size();
-  reproduced = reproduced && std::any_of(run.findings.begin(), run.findings.end(), [&](const checker::Finding& f) {
-                 return f.invariant == rec.violation.invariant;
-               });
+  o.reproduced = run.end == checker::EndReason::violation && run.steps == schedule.size() &&
+                 std::any_of(run.findings.begin(), run.findings.end(),
+                             [&](const checker::Finding& f) { return f.invariant == rec.violation.invariant; });
   for (const checker::Finding& f : run.findings) {
-    if (got.violation.invariant.empty() && (f.invariant == rec.violation.invariant || !reproduced))
+    if (got.violation.invariant.empty() && (f.invariant == rec.violation.invariant || !o.reproduced))
       got.violation = f;
     else
       got.also.push_back(f);
   }
+  o.reason = o.reproduced ? rec.violation.invariant + " at step " + std::to_string(run.steps)
+                          : why_not(rec, got, run, replay);
+  return o;
+}
+
+namespace {
+
+int replay_one(const std::string& path, const Trace& rec, const model::Scenario& sc, const ReplayOptions& opt,
+               std::ostream& out) {
+  ReplayOutcome o = replay_trace(rec, sc);
   out << "replay " << path << ": " << sc.name << " on " << sc.variant->name;
   for (const std::string& m : sc.mutations.names()) out << "+" << m;
   out << "\n";
-  if (!opt.quiet) out << "\n" << render_columns(got) << "\n";
-  if (reproduced) {
-    out << "reproduced: " << rec.violation.invariant << " at step " << run.steps << "\n";
-    return kExitOk;
-  }
-  out << "not reproduced: " << why_not(rec, got, run, replay) << "\n";
-  return kExitDiffers;
+  if (!opt.quiet) out << "\n" << render_columns(o.replayed) << "\n";
+  out << (o.reproduced ? "reproduced: " : "not reproduced: ") << o.reason << "\n";
+  return o.reproduced ? kExitOk : kExitDiffers;
 }
 
 }  // namespace

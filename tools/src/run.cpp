@@ -1,6 +1,10 @@
 #include "gmemcheck/tools/run.hpp"
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -119,33 +123,27 @@ checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Coun
   return found.schedule;
 }
 
-namespace {
-
-void write_traces(ScenarioResult& r, const RunOptions& opt, std::ostream& out) {
+std::vector<Trace> counterexamples(const ScenarioResult& r) {
+  std::vector<Trace> out;
   for (const auto& [inv, cx] : r.result.violations) {
     checker::Schedule schedule = fewest_switches(r.scenario, cx, r.liveness);
-    Trace t = record_trace(r.scenario, schedule, cx.finding, r.liveness, r.bounds);
-    std::string path = opt.trace_dir + "/" + trace_file_name(r.scenario.name, inv);
+    out.push_back(record_trace(r.scenario, schedule, cx.finding, r.liveness, r.bounds));
+  }
+  return out;
+}
+
+void write_traces(ScenarioResult& r, const std::string& trace_dir, std::ostream* story) {
+  for (const Trace& t : r.traces) {
+    std::string path = trace_dir + "/" + trace_file_name(r.scenario.name, t.violation.invariant);
     std::string replay = "gmemcheck replay " + path;
     write_atomically(path, trace_to_json(t, replay).dump(2) + "\n");
     r.trace_files.push_back(path);
-    if (!opt.quiet) out << "\n" << render_columns(t) << "  trace: " << path << "\n  replay: " << replay << "\n\n";
+    if (story) *story << "\n" << render_columns(t) << "  trace: " << path << "\n  replay: " << replay << "\n\n";
   }
 }
 
-}  // namespace
-
-int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, std::ostream& out, std::ostream& err) {
-  // Every input is loaded and validated before anything runs or is written.
-  std::vector<std::pair<std::string, model::Scenario>> scenarios;
-  std::vector<std::string> errors;
-  std::vector<std::string> files;
-  try {
-    files = expand_inputs(inputs);
-  } catch (const InputError& e) {
-    err << "gmemcheck: " << e.what() << "\n";
-    return kExitBadInput;
-  }
+std::vector<LoadedScenario> load_scenarios(const std::vector<std::string>& files, std::vector<std::string>& errors) {
+  std::vector<LoadedScenario> scenarios;
   for (const std::string& f : files) {
     try {
       scenarios.emplace_back(f, load_scenario_file(f));
@@ -159,6 +157,62 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
       if (scenarios[i].second.name == scenarios[j].second.name)
         errors.push_back(scenarios[i].first + ": /name: scenario name \"" + scenarios[i].second.name +
                          "\" is already used by " + scenarios[j].first + "; names must be unique in a run");
+  return scenarios;
+}
+
+std::vector<ScenarioResult> check_all(const std::vector<LoadedScenario>& scenarios, const RunOptions& opt,
+                                      const std::function<void(ScenarioResult&)>& done) {
+  std::vector<ScenarioResult> results(scenarios.size());
+  auto work = [&](std::size_t i) {
+    RunOptions o = opt;
+    o.progress = opt.progress && opt.jobs <= 1;
+    results[i] = check_scenario(scenarios[i].first, scenarios[i].second, o);
+    results[i].traces = counterexamples(results[i]);
+  };
+  if (opt.jobs <= 1) {
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      work(i);
+      done(results[i]);
+    }
+    return results;
+  }
+  // Scenarios are independent: workers take the next one; results are
+  // reported in input order, so the output does not depend on the timing.
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<bool> ready(scenarios.size(), false);
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < opt.jobs; ++w)
+    workers.emplace_back([&] {
+      for (std::size_t i; (i = next++) < scenarios.size();) {
+        work(i);
+        std::lock_guard<std::mutex> lock(m);
+        ready[i] = true;
+        cv.notify_all();
+      }
+    });
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return ready[i]; });
+    lock.unlock();
+    done(results[i]);
+  }
+  for (std::thread& t : workers) t.join();
+  return results;
+}
+
+int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, std::ostream& out, std::ostream& err) {
+  // Every input is loaded and validated before anything runs or is written.
+  std::vector<std::string> errors;
+  std::vector<std::string> files;
+  try {
+    files = expand_inputs(inputs);
+  } catch (const InputError& e) {
+    err << "gmemcheck: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  std::vector<LoadedScenario> scenarios = load_scenarios(files, errors);
   if (std::filesystem::exists(opt.trace_dir) && !std::filesystem::is_directory(opt.trace_dir))
     errors.push_back("--trace-dir " + opt.trace_dir + ": exists and is not a directory");
   if (!errors.empty()) {
@@ -166,14 +220,11 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
     err << "gmemcheck: " << errors.size() << " bad input file(s); nothing was run\n";
     return kExitBadInput;
   }
-  std::vector<ScenarioResult> results;
-  for (auto& [file, sc] : scenarios) {
-    ScenarioResult r = check_scenario(file, sc, opt);
+  std::vector<ScenarioResult> results = check_all(scenarios, opt, [&](ScenarioResult& r) {
     out << result_line(r) << "\n";
-    write_traces(r, opt, out);
+    write_traces(r, opt.trace_dir, opt.quiet ? nullptr : &out);
     out.flush();
-    results.push_back(std::move(r));
-  }
+  });
   out << summary_line(results) << "\n";
   if (!opt.json_out.empty()) write_atomically(opt.json_out, results_json(results).dump(2) + "\n");
   if (!opt.markdown_out.empty()) write_atomically(opt.markdown_out, results_markdown(results));

@@ -37,6 +37,18 @@ int thread_index(const model::Scenario& sc, const json& v, const std::string& pt
   fail(ptr, "unknown thread \"" + n + "\"; the scenario's threads are named in /scenario/threads");
 }
 
+std::vector<std::string> fixed_by_list(const json& v) {
+  if (!v.is_array()) fail("/fixed_by", "expected an array of variant names");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::string ptr = "/fixed_by/" + std::to_string(i);
+    if (!v[i].is_string() || !model::find_variant(v[i].get<std::string>()))
+      fail(ptr, "expected a variant name (gmemcheck list variants)");
+    out.push_back(v[i].get<std::string>());
+  }
+  return out;
+}
+
 model::Scenario embedded_scenario(const json& j) {
   const json& embedded = need(j, "scenario", "");
   try {
@@ -111,6 +123,7 @@ json trace_to_json(const Trace& t, const std::string& replay_command) {
                     {"step", t.steps.size()},
                     {"also", also}};
   j["replay"] = replay_command;
+  if (!t.fixed_by.empty()) j["fixed_by"] = t.fixed_by;
   return j;
 }
 
@@ -141,6 +154,7 @@ Trace trace_from_json(const json& j) {
   if (v.contains("message") && v.at("message").is_string()) t.violation.message = v.at("message").get<std::string>();
   t.violation.liveness = t.violation.invariant == "retry_bound";
   t.bounds = t.scenario.bounds;
+  if (j.contains("fixed_by")) t.fixed_by = fixed_by_list(j.at("fixed_by"));
   return t;
 }
 

@@ -1,6 +1,7 @@
 // `gmemcheck run`: check scenarios against their expectations.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "gmemcheck/checker/explorer.hpp"
 #include "gmemcheck/model/scenario.hpp"
+#include "gmemcheck/tools/trace.hpp"
 
 namespace gmemcheck::tools {
 
@@ -21,6 +23,7 @@ struct RunOptions {
   bool no_cache = false;  // stateless: every schedule, not every state
   bool quiet = false;     // no stories, no progress
   bool progress = false;  // progress line on stderr (a terminal)
+  int jobs = 1;           // scenarios checked at once
 };
 
 enum class Status { expected, unexpected, inconclusive };
@@ -31,7 +34,8 @@ struct ScenarioResult {
   checker::Result result;
   std::string verdict;  // pass, violation, inconclusive
   Status status = Status::expected;
-  std::vector<std::string> trace_files;  // per violated invariant, same order as result.violations
+  std::vector<Trace> traces;             // per violated invariant, same order as result.violations
+  std::vector<std::string> trace_files;  // where they were written
   checker::Bounds bounds;
   bool liveness = false;
 };
@@ -47,6 +51,17 @@ model::Scenario load_scenario_file(const std::string& path);
 checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Counterexample& found, bool liveness);
 
 ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt);
+
+using LoadedScenario = std::pair<std::string, model::Scenario>;
+// Loads every file; an error ("FILE: /pointer: what") is appended per bad file,
+// and one per scenario name used twice.
+std::vector<LoadedScenario> load_scenarios(const std::vector<std::string>& files, std::vector<std::string>& errors);
+// Checks every scenario, opt.jobs at a time, with its counterexample traces;
+// `done` sees each result in input order.
+std::vector<ScenarioResult> check_all(const std::vector<LoadedScenario>& scenarios, const RunOptions& opt,
+                                      const std::function<void(ScenarioResult&)>& done);
+// Writes r.traces into trace_dir (recording r.trace_files); tells the story to `story`.
+void write_traces(ScenarioResult& r, const std::string& trace_dir, std::ostream* story);
 
 int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, std::ostream& out, std::ostream& err);
 

@@ -28,6 +28,8 @@ struct Trace {
   std::vector<TraceStep> steps;
   checker::Finding violation;
   std::vector<checker::Finding> also;  // other invariants broken at the same step
+  // Variants on which the schedule must no longer reproduce (the fixes).
+  std::vector<std::string> fixed_by;
 };
 
 // Records each step's name, what it changed and who could run.

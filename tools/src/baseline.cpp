@@ -1,0 +1,73 @@
+#include "baseline.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace gmemcheck::tools {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& path, const std::string& ptr, const std::string& what) {
+  throw InputError(path + ": " + ptr + ": " + what);
+}
+
+std::uint64_t count(const std::string& path, const json& e, const std::string& ptr, const char* key) {
+  if (!e.contains(key) || !e.at(key).is_number_unsigned())
+    bad(path, ptr + "/" + key, "expected a non-negative integer");
+  return e.at(key).get<std::uint64_t>();
+}
+
+BaselineEntry entry(const std::string& path, const json& e, const std::string& ptr) {
+  if (!e.is_object()) bad(path, ptr, "expected an object with verdict, invariants, executions, states");
+  BaselineEntry b;
+  if (!e.contains("verdict") || !e.at("verdict").is_string()) bad(path, ptr + "/verdict", "expected a string");
+  b.verdict = e.at("verdict").get<std::string>();
+  if (!e.contains("invariants") || !e.at("invariants").is_array())
+    bad(path, ptr + "/invariants", "expected an array of invariant ids");
+  for (const json& i : e.at("invariants")) {
+    if (!i.is_string()) bad(path, ptr + "/invariants", "expected an array of invariant ids");
+    b.invariants.push_back(i.get<std::string>());
+  }
+  b.executions = count(path, e, ptr, "executions");
+  b.states = count(path, e, ptr, "states");
+  return b;
+}
+
+}  // namespace
+
+Baseline read_baseline(const std::string& path) {
+  std::string text = read_file(path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    auto pos = what.find("parse error");
+    throw InputError(path + ": malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  }
+  if (!j.is_object() || !j.contains("format_version") || j.at("format_version") != 1)
+    bad(path, "/format_version", "expected 1");
+  if (!j.contains("scenarios") || !j.at("scenarios").is_object())
+    bad(path, "/scenarios", "expected an object keyed by scenario name");
+  Baseline b;
+  for (auto it = j.at("scenarios").begin(); it != j.at("scenarios").end(); ++it)
+    b[it.key()] = entry(path, it.value(), "/scenarios/" + it.key());
+  return b;
+}
+
+std::string baseline_text(const std::vector<ScenarioResult>& results) {
+  json scenarios = json::object();
+  for (const ScenarioResult& r : results) {
+    json inv = json::array();
+    for (const auto& [id, cx] : r.result.violations) inv.push_back(id);
+    scenarios[r.scenario.name] = {{"verdict", r.verdict},
+                                  {"invariants", inv},
+                                  {"executions", r.result.executions},
+                                  {"states", r.result.states}};
+  }
+  // nlohmann's objects keep their keys sorted: the file diffs well in review.
+  return json{{"format_version", 1}, {"scenarios", scenarios}}.dump(2) + "\n";
+}
+
+}  // namespace gmemcheck::tools

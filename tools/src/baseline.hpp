@@ -1,0 +1,26 @@
+// The committed baseline of the gate: per scenario the verdict, invariants,
+// executions and states of the default search, as stable sorted JSON.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmemcheck/tools/run.hpp"
+
+namespace gmemcheck::tools {
+
+struct BaselineEntry {
+  std::string verdict;
+  std::vector<std::string> invariants;
+  std::uint64_t executions = 0;
+  std::uint64_t states = 0;
+};
+
+using Baseline = std::map<std::string, BaselineEntry>;
+
+// Throws InputError naming the file and JSON pointer.
+Baseline read_baseline(const std::string& path);
+std::string baseline_text(const std::vector<ScenarioResult>& results);
+
+}  // namespace gmemcheck::tools
