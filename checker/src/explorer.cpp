@@ -4,9 +4,9 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
-#include <unordered_set>
 
 #include "gmemcheck/checker/fiber.hpp"
+#include "gmemcheck/checker/state_table.hpp"
 
 namespace gmemcheck::checker {
 
@@ -98,7 +98,8 @@ bool is_violation(const Finding& f, bool liveness_is_violation) {
 
 class Search {
  public:
-  Search(Program& p, Strategy& s, const Options& o) : program_(p), strategy_(s), options_(o), runner_(p) {}
+  Search(Program& p, Strategy& s, const Options& o)
+      : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {}
 
   Result run() {
     start_ = Clock::now();
@@ -115,6 +116,8 @@ class Search {
       report_progress(false);
     }
     result_.states = states_.size();
+    result_.state_table_full = states_.full();
+    result_.state_table_bytes = states_.bytes();
     result_.seconds = elapsed();
     return result_;
   }
@@ -264,7 +267,7 @@ class Search {
     program_.check(findings_);
     for (const Finding& f : findings_)
       if (!is_violation(f, options_.liveness_is_violation)) liveness_at_.emplace_back(depth, f.invariant);
-    bool fresh = states_.insert(program_.state_hash()).second;
+    bool fresh = states_.insert(program_.state_hash());
     if (!findings_.empty() && handle_findings(liveness_counted)) return true;
     if (!fresh && options_.cache) {
       ++result_.cache_hits;
@@ -299,7 +302,7 @@ class Search {
   Schedule schedule_;
   std::vector<ThreadId> enabled_;
   std::vector<Finding> findings_;
-  std::unordered_set<std::uint64_t> states_;  // only its size is ever read
+  StateTable states_;
   std::uint64_t preemptions_ = 0;
   std::uint64_t switches_ = 0;
   std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution

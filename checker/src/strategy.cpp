@@ -1,5 +1,6 @@
 #include "gmemcheck/checker/strategy.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace gmemcheck::checker {
@@ -43,6 +44,29 @@ ThreadId ReplayStrategy::pick(std::span<const ThreadId> enabled, std::size_t dep
   diverged_ = true;
   divergence_depth_ = depth;
   return -1;
+}
+
+bool PctStrategy::next_execution() {
+  steps_estimate_ = std::max(steps_estimate_, longest_);
+  longest_ = 0;
+  // Priorities depth_ .. depth_+n-1 in random order (Fisher-Yates).
+  priority_.resize(threads_);
+  for (int t = 0; t < threads_; ++t) priority_[t] = depth_ + t;
+  for (int t = threads_ - 1; t > 0; --t) std::swap(priority_[t], priority_[rng_.below(t + 1)]);
+  change_points_.clear();
+  for (int i = 1; i < depth_; ++i) change_points_.push_back(rng_.below(steps_estimate_));
+  return true;
+}
+
+ThreadId PctStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
+  longest_ = std::max(longest_, depth + 1);
+  ThreadId best = enabled[0];
+  for (ThreadId t : enabled)
+    if (priority_[t] > priority_[best]) best = t;
+  // At change point i the running thread's priority drops to i (< depth_).
+  for (std::size_t i = 0; i < change_points_.size(); ++i)
+    if (change_points_[i] == depth) priority_[best] = static_cast<int>(i) + 1;
+  return best;
 }
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name) {

@@ -31,6 +31,16 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_flag("--liveness", o.liveness, "Count a fault that gives up (retry_bound) as a violation");
   run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order)")
       ->check(CLI::Range(1, 256));
+  run->add_option("--strategy", o.strategy,
+                  "dfs: every interleaving (default); random, pct: bug finding, never a pass")
+      ->check(CLI::IsMember({"dfs", "random", "pct"}))
+      ->capture_default_str();
+  run->add_option("--seed", o.seed, "Seed of the random and pct strategies")->capture_default_str();
+  run->add_option("--pct-depth", o.pct_depth, "Bug depth d of the pct strategy")->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  run->add_option("--executions", o.max_executions,
+                  "Executions to run (random and pct default to 1000); same as --max-executions");
+  run->add_option("--cache-mb", o.cache_mb, "Memory for the explored-state table in MiB (default: unlimited)");
   run->add_flag("--no-cache", o.no_cache,
                 "Stateless search: run every schedule instead of stopping at states already explored");
   run->add_flag("-q,--quiet", o.quiet, "Only result lines: no interleavings, no progress");

@@ -53,13 +53,17 @@ std::string result_line(const ScenarioResult& r) {
   line += "  " + r.verdict;
   if (!x.violations.empty()) line += " " + invariants_found(x);
   line += "  [" + status_name(r.status) + "; expected " + expectation(r.scenario) + "]";
+  if (r.strategy != "dfs+cache") line += "  [" + r.strategy + "]";
   line += "  executions " + std::to_string(x.executions) + ", steps " + std::to_string(x.steps) + ", states " +
           std::to_string(x.states) + ", depth " + std::to_string(x.max_depth) + ", " + seconds(x.seconds) + " s";
   for (const auto& [inv, n] : x.liveness_executions)
     line += "\n    " + inv + ": a fault gave up in " + std::to_string(n) + " execution(s) (not a violation; --liveness makes it one)";
+  if (x.state_table_full)
+    line += "\n    the explored-state table filled at " + std::to_string(x.states) +
+            " states; the search went on uncached beyond them (--cache-mb raises it)";
   if (r.status == Status::inconclusive)
     line += "\n    inconclusive: " + (x.cut_reason.empty() ? std::string("the search was cut short") : x.cut_reason) +
-            "; raise or remove that bound to finish the search";
+            (r.strategy.rfind("dfs", 0) == 0 ? "; raise or remove that bound to finish the search" : "");
   return line;
 }
 
@@ -90,7 +94,7 @@ json result_json(const ScenarioResult& r) {
             {"file", r.file},
             {"variant", std::string(r.scenario.variant->name)},
             {"mutations", r.scenario.mutations.names()},
-            {"strategy", "dfs"},
+            {"strategy", r.strategy},
             {"expect", r.scenario.expect.violation
                            ? json{{"verdict", "violation"}, {"invariant", r.scenario.expect.invariant}}
                            : json{{"verdict", "pass"}}},
@@ -105,6 +109,8 @@ json result_json(const ScenarioResult& r) {
             {"max_depth", x.max_depth},
             {"seconds", x.seconds},
             {"complete", x.complete},
+            {"cache_hits", x.cache_hits},
+            {"state_table_full", x.state_table_full},
             {"stopped_at_expected", x.stopped_early},
             {"bounds", bounds_json(r)},
             {"inconclusive_reason", r.status == Status::inconclusive ? json(x.cut_reason) : json(nullptr)}};

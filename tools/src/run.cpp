@@ -7,6 +7,7 @@
 #include <thread>
 #include <filesystem>
 #include <iomanip>
+#include <memory>
 #include <iostream>
 #include <sstream>
 
@@ -54,6 +55,20 @@ void progress_line(const std::string& name, const checker::Progress& p) {
   std::fflush(stderr);
 }
 
+std::unique_ptr<checker::Strategy> make_strategy(const RunOptions& opt, const model::Scenario& sc) {
+  if (opt.strategy == "random") return std::make_unique<checker::RandomStrategy>(opt.seed);
+  if (opt.strategy == "pct")
+    return std::make_unique<checker::PctStrategy>(opt.seed, static_cast<int>(sc.threads.size()), opt.pct_depth);
+  return std::make_unique<checker::DfsStrategy>();
+}
+
+std::string describe_strategy(const RunOptions& opt, bool cache) {
+  if (opt.strategy == "random") return "random (seed " + std::to_string(opt.seed) + ")";
+  if (opt.strategy == "pct")
+    return "pct (depth " + std::to_string(opt.pct_depth) + ", seed " + std::to_string(opt.seed) + ")";
+  return cache ? "dfs+cache" : "dfs";
+}
+
 }  // namespace
 
 model::Scenario load_scenario_file(const std::string& path) {
@@ -78,14 +93,21 @@ ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc
   out.bounds = effective_bounds(sc, opt);
   out.liveness = opt.liveness || sc.expect.invariant == "retry_bound";
   model::Machine machine(sc);
-  checker::DfsStrategy dfs;
+  std::unique_ptr<checker::Strategy> strategy = make_strategy(opt, sc);
   checker::Options o;
   o.bounds = out.bounds;
+  if (!strategy->exhaustive() && !o.bounds.executions) o.bounds.executions = kDefaultRandomExecutions;
+  out.bounds = o.bounds;
   o.stop_on = sc.expect.violation ? sc.expect.invariant : "";
   o.liveness_is_violation = out.liveness;
-  o.cache = !opt.no_cache;
+  o.cache = strategy->exhaustive() && !opt.no_cache;
+  o.cache_bytes = opt.cache_mb << 20;
+  out.strategy = describe_strategy(opt, o.cache);
   if (opt.progress && !opt.quiet) o.progress = [&](const checker::Progress& p) { progress_line(sc.name, p); };
-  out.result = checker::explore(machine, dfs, o);
+  out.result = checker::explore(machine, *strategy, o);
+  if (!strategy->exhaustive() && out.result.violations.empty() && !out.result.stopped_early)
+    out.result.cut_reason = "no violation found in " + std::to_string(out.result.executions) + " executions of " +
+                            out.strategy + "; a bug-finding strategy never proves a pass (use --strategy dfs)";
   if (o.progress && out.result.seconds >= 1.0) std::fprintf(stderr, "\r\033[K");
   out.verdict = verdict_of(out.result);
   out.status = status_of(sc, out.result);
@@ -128,6 +150,7 @@ std::vector<Trace> counterexamples(const ScenarioResult& r) {
   for (const auto& [inv, cx] : r.result.violations) {
     checker::Schedule schedule = fewest_switches(r.scenario, cx, r.liveness);
     out.push_back(record_trace(r.scenario, schedule, cx.finding, r.liveness, r.bounds));
+    out.back().strategy = r.strategy;
   }
   return out;
 }

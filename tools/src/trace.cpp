@@ -155,6 +155,7 @@ Trace trace_from_json(const json& j) {
   t.violation.liveness = t.violation.invariant == "retry_bound";
   t.bounds = t.scenario.bounds;
   if (j.contains("fixed_by")) t.fixed_by = fixed_by_list(j.at("fixed_by"));
+  if (j.contains("strategy") && j.at("strategy").is_string()) t.strategy = j.at("strategy").get<std::string>();
   return t;
 }
 

@@ -51,6 +51,7 @@ int trace_add_command(const std::string& trace, const std::vector<std::string>& 
   kept.liveness = t.liveness;
   kept.bounds = t.bounds;
   kept.fixed_by = t.fixed_by;
+  kept.strategy = t.strategy;
   std::string dest = dir + "/" + std::filesystem::path(trace).filename().string();
   write_atomically(dest, trace_to_json(kept, "gmemcheck replay " + dest).dump(2) + "\n");
   out << "added " << dest << ": reproduces " << t.violation.invariant << " on " << t.scenario.variant->name;

@@ -96,6 +96,7 @@ TEST(Seed, RenderColumnsOfARecordedTrace) {
   checker::Schedule schedule;
   for (const tools::TraceStep& s : parsed.steps) schedule.push_back(s.thread);
   tools::Trace t = tools::record_trace(parsed.scenario, schedule, parsed.violation, false, parsed.scenario.bounds);
+  t.strategy = parsed.strategy;
   LONGS_EQUAL(j["steps"].size(), t.steps.size());
   for (std::size_t i = 0; i < t.steps.size(); ++i) {
     STRCMP_EQUAL(j["steps"][i]["name"].get<std::string>().c_str(), t.steps[i].name.c_str());

@@ -36,6 +36,9 @@ struct Options {
   // from the first visit. Sound for safety (every reachable state and step is
   // still checked); counts then measure the pruned search.
   bool cache = false;
+  // Memory for the table of explored states (0: unlimited). A full table
+  // stops taking new states; the search goes on, uncached beyond them.
+  std::uint64_t cache_bytes = 0;
   // Stop the whole search once this invariant is found (empty: never stop early).
   std::string stop_on;
   // Liveness findings count as violations (and stop their execution).
@@ -64,6 +67,8 @@ struct Result {
   std::uint64_t states = 0;  // distinct full-state hashes, initial state included
   std::size_t max_depth = 0;
   std::uint64_t cache_hits = 0;  // executions ended at an already explored state
+  bool state_table_full = false; // states counts only those the table could hold
+  std::uint64_t state_table_bytes = 0;
   double seconds = 0;
   // Keyed by invariant id (ordered: deterministic output).
   std::map<std::string, Counterexample> violations;

@@ -72,6 +72,58 @@ class ReplayStrategy final : public Strategy {
   std::size_t divergence_depth_ = 0;
 };
 
+// A deterministic random number generator (splitmix64): the same seed gives
+// the same schedules on every machine.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+
+ private:
+  std::uint64_t state_;
+};
+
+// Uniformly random choices; never exhaustive, so it never proves a pass.
+class RandomStrategy final : public Strategy {
+ public:
+  explicit RandomStrategy(std::uint64_t seed) : rng_(seed) {}
+  bool next_execution() override { return true; }
+  ThreadId pick(std::span<const ThreadId> enabled, std::size_t) override { return enabled[rng_.below(enabled.size())]; }
+  bool exhaustive() const override { return false; }
+  std::string name() const override { return "random"; }
+
+ private:
+  Rng rng_;
+};
+
+// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
+// distinct thread priorities, the highest-priority enabled thread runs, and at
+// depth-1 random change points the running thread drops below all others. A
+// bug of depth d is found with probability at least 1/(n k^(d-1)) per execution.
+class PctStrategy final : public Strategy {
+ public:
+  PctStrategy(std::uint64_t seed, int threads, int depth) : rng_(seed), threads_(threads), depth_(depth) {}
+  bool next_execution() override;
+  ThreadId pick(std::span<const ThreadId> enabled, std::size_t depth) override;
+  bool exhaustive() const override { return false; }
+  std::string name() const override { return "pct"; }
+
+ private:
+  Rng rng_;
+  int threads_;
+  int depth_;
+  std::size_t steps_estimate_ = 64;  // k: grows to the longest execution seen
+  std::size_t longest_ = 0;
+  std::vector<int> priority_;
+  std::vector<std::size_t> change_points_;
+};
+
 std::unique_ptr<Strategy> make_strategy(const std::string& name);
 
 }  // namespace gmemcheck::checker

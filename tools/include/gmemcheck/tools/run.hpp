@@ -21,6 +21,10 @@ struct RunOptions {
   std::optional<double> max_seconds;
   bool liveness = false;
   bool no_cache = false;  // stateless: every schedule, not every state
+  std::uint64_t cache_mb = 0;  // memory for the explored-state table (0: unlimited)
+  std::string strategy = "dfs";  // dfs (exhaustive), random, pct (bug finding)
+  std::uint64_t seed = 1;
+  int pct_depth = 3;
   bool quiet = false;     // no stories, no progress
   bool progress = false;  // progress line on stderr (a terminal)
   int jobs = 1;           // scenarios checked at once
@@ -38,6 +42,7 @@ struct ScenarioResult {
   std::vector<std::string> trace_files;  // where they were written
   checker::Bounds bounds;
   bool liveness = false;
+  std::string strategy = "dfs";  // as run, e.g. "dfs+cache", "random seed 1"
 };
 
 // Every *.json in a directory (name order) or the file itself.
@@ -69,6 +74,8 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
 struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+inline constexpr std::uint64_t kDefaultRandomExecutions = 1000;
 
 // Exit statuses a CI acts on.
 inline constexpr int kExitOk = 0;

@@ -1,0 +1,65 @@
+// The set of explored state hashes: open addressing over 64-bit keys, 8 bytes
+// a slot, growing by doubling up to a memory limit. Once it cannot grow, it
+// stops taking new states (and says so) but still answers for those it holds:
+// a full table costs speed, never soundness.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace gmemcheck::checker {
+
+class StateTable {
+ public:
+  explicit StateTable(std::uint64_t max_bytes = 0) : max_bytes_(max_bytes) { slots_.assign(1u << 12, 0); }
+
+  // True when `hash` was not in the table (and is now, unless the table is full).
+  bool insert(std::uint64_t hash) {
+    std::uint64_t key = hash ? hash : 1;  // 0 marks an empty slot
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == key) return false;
+      if (slots_[i] == 0) {
+        if (full_) return true;
+        slots_[i] = key;
+        if (++size_ * 4 > slots_.size() * 3) grow();
+        return true;
+      }
+    }
+  }
+
+  std::uint64_t size() const { return size_; }
+  bool full() const { return full_; }
+  std::uint64_t bytes() const { return slots_.size() * sizeof(std::uint64_t); }
+
+ private:
+  static std::uint64_t mix(std::uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+  }
+
+  void grow() {
+    if (max_bytes_ && bytes() * 2 > max_bytes_) {
+      full_ = true;
+      return;
+    }
+    std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    std::size_t mask = slots_.size() - 1;
+    for (std::uint64_t key : old) {
+      if (!key) continue;
+      std::size_t i = mix(key) & mask;
+      while (slots_[i]) i = (i + 1) & mask;
+      slots_[i] = key;
+    }
+  }
+
+  std::vector<std::uint64_t> slots_;
+  std::uint64_t size_ = 0;
+  std::uint64_t max_bytes_;
+  bool full_ = false;
+};
+
+}  // namespace gmemcheck::checker
