@@ -271,6 +271,8 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 // Included last: CppUTest's leak detector redefines `new` for what follows.
 #include <CppUTest/TestHarness.h>
+// (after TestHarness.h, which it needs)
+#include <CppUTest/MemoryLeakWarningPlugin.h>
 
 using namespace cli;
 
@@ -449,7 +451,27 @@ TEST(Gate, FailureOutranksInconclusive) {
   CHECK(has_line(o.out, "gate: 7 item(s): 5 ok, 1 failed, 1 inconclusive"));
 }
 
-TEST(Gate, JobsDoNotChangeTheOutput) {
+// ---------------------------------------------------------------------------
+// Several scenarios at once: the same lines in the same order.
+
+TEST_GROUP(GateJobs) {
+  TempDir* dir = nullptr;
+  tools::GateOptions opt;
+
+  void setup() override {
+    // The workers allocate too: the leak detector must take a lock.
+    MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads();
+    dir = new TempDir;
+    opt = gate_options(*dir);
+    opt.inputs = small_corpus(*dir);
+  }
+  void teardown() override {
+    delete dir;
+    MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads();
+  }
+};
+
+TEST(GateJobs, FailuresAndNotesInTheSameOrder) {
   seed_expecting(*dir, "seed-expects-pass", {{"verdict", "pass"}});
   // A baseline that makes one scenario fail and another grow.
   opt.update_baseline = true;
@@ -478,7 +500,7 @@ TEST(Gate, JobsDoNotChangeTheOutput) {
   }
 }
 
-TEST(Gate, JobsOnTheCleanCorpus) {
+TEST(GateJobs, CleanCorpus) {
   opt.jobs = 1;
   Outcome one = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitOk, one.status, (one.out + one.err).c_str());
@@ -995,7 +1017,8 @@ TEST(GateTraces, NoLongerReproducesFails) {
   // A trace's failure names no new counterexample.
   CHECK(o.out.find("counterexample:") == std::string::npos);
 
-  std::vector<const XmlElement*> f = all_of(junit_file(opt.junit_out), "failure");
+  XmlElement xml = junit_file(opt.junit_out);
+  std::vector<const XmlElement*> f = all_of(xml, "failure");
   LONGS_EQUAL(1, f.size());
   STRCMP_CONTAINS("no longer reproduces", f[0]->attr("message").c_str());
   json item = report_item(opt.json_out, "moved-to-v6.11.json");
