@@ -37,15 +37,7 @@ BaselineEntry entry(const std::string& path, const json& e, const std::string& p
 }  // namespace
 
 Baseline read_baseline(const std::string& path) {
-  std::string text = read_file(path);
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    auto pos = what.find("parse error");
-    throw InputError(path + ": malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
-  }
+  json j = read_json_file(path);
   if (!j.is_object() || !j.contains("format_version") || j.at("format_version") != 1)
     bad(path, "/format_version", "expected 1");
   if (!j.contains("scenarios") || !j.at("scenarios").is_object())

@@ -31,6 +31,21 @@ void write_atomically(const std::string& path, const std::string& text) {
   fs::rename(tmp, p);
 }
 
+nlohmann::json read_json_file(const std::string& path) {
+  std::string text = read_file(path);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    auto pos = what.find("parse error");  // drop nlohmann's "[json.exception...]" prefix
+    throw InputError(path + ": malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  }
+}
+
+InputError located_error(const std::string& path, const model::ScenarioError& e) {
+  return InputError(path + ": " + (e.pointer().empty() ? std::string("(document)") : e.pointer()) + ": " + e.what());
+}
+
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   std::vector<std::string> files;
   for (const std::string& in : inputs) {

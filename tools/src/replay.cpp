@@ -10,19 +10,11 @@
 namespace gmemcheck::tools {
 
 Trace load_trace(const std::string& path) {
-  std::string text = read_file(path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    auto pos = what.find("parse error");
-    throw InputError(path + ": malformed JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
-  }
+  nlohmann::json j = read_json_file(path);
   try {
     return trace_from_json(j);
   } catch (const model::ScenarioError& e) {
-    throw InputError(path + ": " + (e.pointer().empty() ? std::string("(document)") : e.pointer()) + ": " + e.what());
+    throw located_error(path, e);
   }
 }
 

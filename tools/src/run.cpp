@@ -72,17 +72,11 @@ std::string describe_strategy(const RunOptions& opt, bool cache) {
 }  // namespace
 
 model::Scenario load_scenario_file(const std::string& path) {
-  std::string text = read_file(path);
+  nlohmann::json j = read_json_file(path);
   try {
-    return model::parse_scenario_text(text);
+    return model::parse_scenario(j);
   } catch (const model::ScenarioError& e) {
-    std::string what = e.what();
-    const std::string syntax = "malformed JSON";
-    if (what.rfind(syntax, 0) == 0) {
-      // nlohmann reports "... at line L, column C" for syntax errors.
-      throw InputError(path + ": " + what);
-    }
-    throw InputError(path + ": " + (e.pointer().empty() ? std::string("(document)") : e.pointer()) + ": " + what);
+    throw located_error(path, e);
   }
 }
 

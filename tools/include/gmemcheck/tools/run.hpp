@@ -87,5 +87,9 @@ inline constexpr int kExitInternal = 4;
 // Writes `text` to `path` through a temporary file and a rename.
 void write_atomically(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);
+// Parses a JSON file; a syntax error is an InputError with line and column.
+nlohmann::json read_json_file(const std::string& path);
+// "FILE: /pointer: what was expected".
+InputError located_error(const std::string& path, const model::ScenarioError& e);
 
 }  // namespace gmemcheck::tools
