@@ -200,7 +200,7 @@ void parse_variant(const json& j, Scenario& s) {
     const MutationInfo* info = find_mutation(m);
     if (!info) fail(p, "unknown mutation \"" + m + "\" (gmemcheck list mutations)");
     if (s.mutations.has(info->id)) fail(p, "mutation \"" + m + "\" listed twice");
-    if (!info->applies_to.empty() && info->applies_to != s.variant->name)
+    if (!applies(*info, *s.variant))
       fail(p, "mutation \"" + m + "\" applies only to variant " + std::string(info->applies_to) + ", not " +
                   std::string(s.variant->name));
     s.mutations.set(info->id);

@@ -57,6 +57,16 @@ const MutationInfo* find_mutation(std::string_view name) {
   return nullptr;
 }
 
+bool applies(const MutationInfo& m, const Variant& v) { return m.applies_to.empty() || m.applies_to == v.name; }
+
+std::string Mutations::misfit(const Variant& v) const {
+  for (const MutationInfo& m : mutations())
+    if (has(m.id) && !applies(m, v))
+      return "mutation \"" + std::string(m.name) + "\" applies only to variant " + std::string(m.applies_to) +
+             ", not " + std::string(v.name);
+  return "";
+}
+
 std::vector<std::string> Mutations::names() const {
   std::vector<std::string> out;
   for (const MutationInfo& m : mutations())

@@ -18,6 +18,13 @@ std::uint64_t count(const std::string& path, const json& e, const std::string& p
   return e.at(key).get<std::uint64_t>();
 }
 
+// RFC 6901: '~' and '/' in a key are written ~0 and ~1.
+std::string pointer_token(const std::string& key) {
+  std::string out;
+  for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
 BaselineEntry entry(const std::string& path, const json& e, const std::string& ptr) {
   if (!e.is_object()) bad(path, ptr, "expected an object with verdict, invariants, executions, states");
   BaselineEntry b;
@@ -44,20 +51,25 @@ Baseline read_baseline(const std::string& path) {
     bad(path, "/scenarios", "expected an object keyed by scenario name");
   Baseline b;
   for (auto it = j.at("scenarios").begin(); it != j.at("scenarios").end(); ++it)
-    b[it.key()] = entry(path, it.value(), "/scenarios/" + it.key());
+    b[it.key()] = entry(path, it.value(), "/scenarios/" + pointer_token(it.key()));
   return b;
 }
 
-std::string baseline_text(const std::vector<ScenarioResult>& results) {
-  json scenarios = json::object();
+std::string baseline_text(const Baseline& old, const std::vector<ScenarioResult>& results) {
+  Baseline next = old;
   for (const ScenarioResult& r : results) {
-    json inv = json::array();
-    for (const auto& [id, cx] : r.result.violations) inv.push_back(id);
-    scenarios[r.scenario.name] = {{"verdict", r.verdict},
-                                  {"invariants", inv},
-                                  {"executions", r.result.executions},
-                                  {"states", r.result.states}};
+    if (r.status == Status::inconclusive) continue;
+    BaselineEntry& e = next[r.scenario.name];
+    e.verdict = r.verdict;
+    e.invariants.clear();
+    for (const auto& [id, cx] : r.result.violations) e.invariants.push_back(id);
+    e.executions = r.result.executions;
+    e.states = r.result.states;
   }
+  json scenarios = json::object();
+  for (const auto& [name, e] : next)
+    scenarios[name] = {{"verdict", e.verdict}, {"invariants", e.invariants}, {"executions", e.executions},
+                       {"states", e.states}};
   // nlohmann's objects keep their keys sorted: the file diffs well in review.
   return json{{"format_version", 1}, {"scenarios", scenarios}}.dump(2) + "\n";
 }

@@ -21,6 +21,8 @@ using Baseline = std::map<std::string, BaselineEntry>;
 
 // Throws InputError naming the file and JSON pointer.
 Baseline read_baseline(const std::string& path);
-std::string baseline_text(const std::vector<ScenarioResult>& results);
+// The baseline after this run: entries of the scenarios checked to the end
+// replace theirs; the others (not run, or cut short) keep what they had.
+std::string baseline_text(const Baseline& old, const std::vector<ScenarioResult>& results);
 
 }  // namespace gmemcheck::tools

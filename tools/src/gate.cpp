@@ -1,6 +1,7 @@
 #include "gmemcheck/tools/gate.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <ostream>
 
@@ -68,10 +69,18 @@ void compare_with_baseline(GateItem& item, const ScenarioResult& r, const Baseli
   double floor = static_cast<double>(it->second.states) * (1.0 - tolerance / 100.0);
   if (static_cast<double>(r.result.states) < floor) {
     item.outcome = Outcome::failed;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%g", tolerance);
     item.summary += "; explored states dropped from " + std::to_string(it->second.states) + " to " +
-                    std::to_string(r.result.states) + ", more than " + std::to_string(static_cast<int>(tolerance)) +
+                    std::to_string(r.result.states) + ", more than " + pct +
                     "% below the baseline: the model no longer explores part of the protocol";
-  } else if (r.result.states > it->second.states) {
+  }
+  std::string found = r.verdict;
+  for (const auto& [inv, cx] : r.result.violations) found += " " + inv;
+  std::string was = it->second.verdict;
+  for (const std::string& inv : it->second.invariants) was += " " + inv;
+  if (found != was) item.notes.push_back("the baseline says " + was + "; this run found " + found);
+  if (r.result.states > it->second.states) {
     item.notes.push_back("explored states grew from " + std::to_string(it->second.states) + " to " +
                          std::to_string(r.result.states));
   }
@@ -88,7 +97,8 @@ GateItem scenario_item(const ScenarioResult& r, const Baseline* base, double tol
     item.outcome = Outcome::inconclusive;
     item.summary += "; inconclusive: " + r.result.cut_reason;
   }
-  if (!r.trace_files.empty()) item.trace = r.trace_files.front();
+  // A counterexample is what a missed expectation needs; an expected violation's is not news.
+  if (r.status == Status::unexpected && !r.trace_files.empty()) item.trace = r.trace_files.front();
   if (base && r.status != Status::inconclusive) compare_with_baseline(item, r, *base, tolerance);
   return item;
 }
@@ -214,8 +224,14 @@ int gate_command(const GateOptions& opt, std::ostream& out, std::ostream& err) {
       << " failed, " << inconclusive << " inconclusive\n";
   write_reports(opt, items, status, out);
   if (opt.update_baseline) {
-    write_atomically(opt.baseline, baseline_text(results));
-    out << "baseline written: " << opt.baseline << " (" << results.size() << " scenarios)\n";
+    Baseline old;
+    try {
+      if (fs::exists(opt.baseline)) old = read_baseline(opt.baseline);
+    } catch (const InputError&) {
+      // a broken baseline is replaced by this run's
+    }
+    write_atomically(opt.baseline, baseline_text(old, results));
+    out << "baseline written: " << opt.baseline << " (" << results.size() << " scenario(s) of this run)\n";
   }
   return status;
 }

@@ -10,6 +10,8 @@ namespace gmemcheck::tools {
 namespace fs = std::filesystem;
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot read the file");
   std::ostringstream ss;

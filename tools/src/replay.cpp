@@ -33,9 +33,8 @@ void apply_overrides(model::Scenario& sc, const ReplayOptions& opt) {
       sc.mutations.set(m->id);
     }
   }
-  for (const model::MutationInfo& m : model::mutations())
-    if (sc.mutations.has(m.id) && !m.applies_to.empty() && m.applies_to != sc.variant->name)
-      throw InputError("mutation \"" + std::string(m.name) + "\" applies only to variant " + std::string(m.applies_to));
+  std::string misfit = sc.mutations.misfit(*sc.variant);
+  if (!misfit.empty()) throw InputError(misfit);
 }
 
 namespace {

@@ -37,13 +37,16 @@ int thread_index(const model::Scenario& sc, const json& v, const std::string& pt
   fail(ptr, "unknown thread \"" + n + "\"; the scenario's threads are named in /scenario/threads");
 }
 
-std::vector<std::string> fixed_by_list(const json& v) {
+// Each fixing variant must be one the trace's mutations apply to.
+std::vector<std::string> fixed_by_list(const json& v, const model::Mutations& mutations) {
   if (!v.is_array()) fail("/fixed_by", "expected an array of variant names");
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     std::string ptr = "/fixed_by/" + std::to_string(i);
-    if (!v[i].is_string() || !model::find_variant(v[i].get<std::string>()))
-      fail(ptr, "expected a variant name (gmemcheck list variants)");
+    const model::Variant* variant = v[i].is_string() ? model::find_variant(v[i].get<std::string>()) : nullptr;
+    if (!variant) fail(ptr, "expected a variant name (gmemcheck list variants)");
+    std::string misfit = mutations.misfit(*variant);
+    if (!misfit.empty()) fail(ptr, misfit);
     out.push_back(v[i].get<std::string>());
   }
   return out;
@@ -154,7 +157,7 @@ Trace trace_from_json(const json& j) {
   if (v.contains("message") && v.at("message").is_string()) t.violation.message = v.at("message").get<std::string>();
   t.violation.liveness = t.violation.invariant == "retry_bound";
   t.bounds = t.scenario.bounds;
-  if (j.contains("fixed_by")) t.fixed_by = fixed_by_list(j.at("fixed_by"));
+  if (j.contains("fixed_by")) t.fixed_by = fixed_by_list(j.at("fixed_by"), t.scenario.mutations);
   if (j.contains("strategy") && j.at("strategy").is_string()) t.strategy = j.at("strategy").get<std::string>();
   return t;
 }

@@ -35,8 +35,12 @@ int trace_add_command(const std::string& trace, const std::vector<std::string>& 
   Trace t;
   try {
     t = load_trace(trace);
-    for (const std::string& v : fixed_by)
-      if (!model::find_variant(v)) throw InputError("--fixed-by: unknown variant \"" + v + "\" (gmemcheck list variants)");
+    for (const std::string& v : fixed_by) {
+      const model::Variant* variant = model::find_variant(v);
+      if (!variant) throw InputError("--fixed-by: unknown variant \"" + v + "\" (gmemcheck list variants)");
+      std::string misfit = t.scenario.mutations.misfit(*variant);
+      if (!misfit.empty()) throw InputError("--fixed-by " + v + ": " + misfit);
+    }
   } catch (const InputError& e) {
     err << e.what() << "\n";
     return kExitBadInput;

@@ -62,7 +62,9 @@ class XmlChecker {
   }
   bool starts(const char* p) const { return s_.compare(i_, std::strlen(p), p) == 0; }
   static bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-  static bool name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+  static bool name_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+  }
   static bool name_char(char c) {
     return name_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
   }
@@ -217,7 +219,8 @@ Outcome gate_cli(const tools::GateOptions& opt) {
   return o;
 }
 
-Outcome trace_add_cli(const std::string& trace, const std::vector<std::string>& fixed_by, const std::string& dir) {
+Outcome trace_add_cli(const std::string& trace, const std::vector<std::string>& fixed_by,
+                      const std::string& dir) {
   std::ostringstream out, err;
   Outcome o;
   o.status = tools::trace_add_command(trace, fixed_by, dir, out, err);
@@ -265,7 +268,9 @@ json report_item(const std::string& report, const std::string& name) {
   return json();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -326,7 +331,8 @@ TEST(Gate, SmallCorpusPasses) {
                   lines[1].c_str());
   STRCMP_CONTAINS("ok   scenario v6.11-punch-vs-fault-control-retry-leaks-ref: pass (expected pass; ",
                   lines[2].c_str());
-  CHECK(lines[4].rfind(std::string("ok   trace ") + kSeedTrace + ": reproduces freed_private at step ", 0) == 0);
+  CHECK(lines[4].rfind(std::string("ok   trace ") + kSeedTrace + ": reproduces freed_private at step ", 0) ==
+        0);
   LONGS_EQUAL(1, count_lines_starting(o.out, "ok   trace "));
   STRCMP_EQUAL("gate: 5 item(s): 5 ok, 0 failed, 0 inconclusive", lines[5].c_str());
   CHECK(o.out.find("FAIL") == std::string::npos);
@@ -391,7 +397,8 @@ TEST(Gate, OtherInvariantThanExpectedFails) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitDiffers, o.status, (o.out + o.err).c_str());
   std::string line = line_starting(o.out, "FAIL ");
-  CHECK_TEXT(line.rfind("FAIL scenario seed-expects-stale-spte: violation freed_private", 0) == 0, o.out.c_str());
+  CHECK_TEXT(line.rfind("FAIL scenario seed-expects-stale-spte: violation freed_private", 0) == 0,
+             o.out.c_str());
   STRCMP_CONTAINS("(expected violation stale_spte; ", line.c_str());
 
   std::string trace = opt.trace_dir + "/seed-expects-stale-spte.freed_private.json";
@@ -421,9 +428,11 @@ TEST(Gate, BoundCutPassIsInconclusive) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitInconclusive, o.status, (o.out + o.err).c_str());
   std::string line = line_starting(o.out, "INCONCLUSIVE ");
-  CHECK_TEXT(line.rfind("INCONCLUSIVE scenario retry-leaks-ref-one-execution: inconclusive (expected pass; 1 executions, ",
-                        0) == 0,
-             o.out.c_str());
+  CHECK_TEXT(
+      line.rfind(
+          "INCONCLUSIVE scenario retry-leaks-ref-one-execution: inconclusive (expected pass; 1 executions, ",
+          0) == 0,
+      o.out.c_str());
   STRCMP_CONTAINS("; inconclusive: ", line.c_str());
   CHECK(has_line(o.out, "gate: 1 item(s): 0 ok, 0 failed, 1 inconclusive"));
 
@@ -546,7 +555,8 @@ TEST_GROUP(GateJUnit) {
       const XmlElement& tc = *cases[i];
       STRCMP_EQUAL(report[i]["name"].get<std::string>().c_str(), tc.attr("name").c_str());
       STRCMP_EQUAL(report[i]["file"].get<std::string>().c_str(), tc.attr("file").c_str());
-      STRCMP_EQUAL(("gmemcheck." + report[i]["kind"].get<std::string>()).c_str(), tc.attr("classname").c_str());
+      STRCMP_EQUAL(("gmemcheck." + report[i]["kind"].get<std::string>()).c_str(),
+                   tc.attr("classname").c_str());
       CHECK(tc.has("time"));
       std::string outcome = report[i]["outcome"].get<std::string>();
       LONGS_EQUAL(outcome == "failed" ? 1 : 0, all_of(tc, "failure").size());
@@ -578,9 +588,16 @@ TEST(GateJUnit, FailuresAndSkipsAreWellFormed) {
 
 TEST(GateJUnit, EscapesMarkupInNamesAndMessages) {
   tools::GateItem ok{"scenario", "a<b>&\"c'", "dir/&<x>.json", tools::Outcome::ok, "fine", {}, "", 0.25};
-  tools::GateItem bad{"scenario", "x&y", "f\"'.json", tools::Outcome::failed, "broke <here> & \"there\"\nnext line",
-                      {}, "out/x&y.freed_private.json", 1};
-  tools::GateItem cut{"trace", "t<1>", "t.json", tools::Outcome::inconclusive, "cut 'short'", {}, "t.json", 0};
+  tools::GateItem bad{"scenario",
+                      "x&y",
+                      "f\"'.json",
+                      tools::Outcome::failed,
+                      "broke <here> & \"there\"\nnext line",
+                      {},
+                      "out/x&y.freed_private.json",
+                      1};
+  tools::GateItem cut{"trace",       "t<1>", "t.json", tools::Outcome::inconclusive,
+                      "cut 'short'", {},     "t.json", 0};
   std::string text = tools::junit_xml({ok, bad, cut});
   XmlElement xml = parsed(text);
   std::vector<const XmlElement*> cases = all_of(xml, "testcase");
@@ -675,7 +692,7 @@ TEST(GateBaseline, UpdateWritesSortedStableJson) {
   opt.update_baseline = true;
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitOk, o.status, (o.out + o.err).c_str());
-  CHECK(has_line(o.out, "baseline written: " + opt.baseline + " (4 scenarios)"));
+  CHECK(has_line(o.out, "baseline written: " + opt.baseline + " (4 scenario(s) of this run)"));
 
   std::string text = read_text(opt.baseline);
   json base = json::parse(text);
@@ -706,8 +723,9 @@ TEST(GateBaseline, UpdateWritesSortedStableJson) {
                     line.c_str());
   }
   CHECK(base["scenarios"]["seed-roth2023"]["invariants"] == json::array({"freed_private"}));
-  STRCMP_EQUAL("pass",
-               base["scenarios"]["v6.11-punch-vs-fault-control-retry-leaks-ref"]["verdict"].get<std::string>().c_str());
+  STRCMP_EQUAL("pass", base["scenarios"]["v6.11-punch-vs-fault-control-retry-leaks-ref"]["verdict"]
+                           .get<std::string>()
+                           .c_str());
 
   // Same input, same bytes; no temporary file left beside it.
   Outcome again = gate_cli(opt);
@@ -736,11 +754,12 @@ TEST(GateBaseline, FewerStatesThanTheBaselineFail) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitDiffers, o.status, (o.out + o.err).c_str());
   std::string line = line_starting(o.out, "FAIL ");
-  CHECK_TEXT(line.rfind("FAIL scenario seed-roth2023: violation freed_private (expected violation freed_private; ",
-                        0) == 0,
-             o.out.c_str());
-  STRCMP_CONTAINS(("; explored states dropped from " + std::to_string(real * 10) + " to " + std::to_string(real) +
-                   ", more than 10% below the baseline")
+  CHECK_TEXT(
+      line.rfind("FAIL scenario seed-roth2023: violation freed_private (expected violation freed_private; ",
+                 0) == 0,
+      o.out.c_str());
+  STRCMP_CONTAINS(("; explored states dropped from " + std::to_string(real * 10) + " to " +
+                   std::to_string(real) + ", more than 10% below the baseline")
                       .c_str(),
                   line.c_str());
   LONGS_EQUAL(1, count_lines_starting(o.out, "FAIL "));
@@ -760,9 +779,10 @@ TEST(GateBaseline, MoreStatesThanTheBaselineIsANote) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitOk, o.status, (o.out + o.err).c_str());
   CHECK(has_line_starting(o.out, "ok   scenario seed-roth2023: "));
-  STRCMP_EQUAL(("     note: explored states grew from " + std::to_string(real / 2) + " to " + std::to_string(real))
-                   .c_str(),
-               line_after(o.out, "ok   scenario seed-roth2023: ").c_str());
+  STRCMP_EQUAL(
+      ("     note: explored states grew from " + std::to_string(real / 2) + " to " + std::to_string(real))
+          .c_str(),
+      line_after(o.out, "ok   scenario seed-roth2023: ").c_str());
   LONGS_EQUAL(1, count_lines_starting(o.out, "     note: "));
   CHECK(has_line(o.out, "gate: 5 item(s): 5 ok, 0 failed, 0 inconclusive"));
   json item = report_item(opt.json_out, "seed-roth2023");
@@ -796,7 +816,8 @@ TEST(GateBaseline, ToleranceDecides) {
   opt.tolerance = 1;
   o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitDiffers, o.status, (o.out + o.err).c_str());
-  STRCMP_CONTAINS("more than 1% below the baseline", line_starting(o.out, "FAIL scenario seed-roth2023: ").c_str());
+  STRCMP_CONTAINS("more than 1% below the baseline",
+                  line_starting(o.out, "FAIL scenario seed-roth2023: ").c_str());
 }
 
 TEST(GateBaseline, LosingExactlyTheToleranceStillPasses) {
@@ -828,7 +849,8 @@ TEST(GateBaseline, InconclusiveScenarioIsNotComparedWithTheBaseline) {
 
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitInconclusive, o.status, (o.out + o.err).c_str());
-  std::string line = line_starting(o.out, "INCONCLUSIVE scenario v6.11-punch-vs-fault-control-retry-leaks-ref: ");
+  std::string line =
+      line_starting(o.out, "INCONCLUSIVE scenario v6.11-punch-vs-fault-control-retry-leaks-ref: ");
   CHECK_TEXT(!line.empty(), o.out.c_str());
   CHECK(line.find("explored states dropped") == std::string::npos);
 }
@@ -875,7 +897,8 @@ TEST_GROUP(GateBadInput) {
   }
 
   json good_baseline() {
-    json e = {{"verdict", "violation"}, {"invariants", {"freed_private"}}, {"executions", 55}, {"states", 100}};
+    json e = {
+        {"verdict", "violation"}, {"invariants", {"freed_private"}}, {"executions", 55}, {"states", 100}};
     return {{"format_version", 1}, {"scenarios", {{"seed-roth2023", e}}}};
   }
 };
@@ -1012,7 +1035,8 @@ TEST(GateTraces, NoLongerReproducesFails) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitDiffers, o.status, (o.out + o.err).c_str());
   std::string line = line_starting(o.out, "FAIL ");
-  CHECK_TEXT(line.rfind("FAIL trace moved-to-v6.11.json: no longer reproduces on v6.11: ", 0) == 0, o.out.c_str());
+  CHECK_TEXT(line.rfind("FAIL trace moved-to-v6.11.json: no longer reproduces on v6.11: ", 0) == 0,
+             o.out.c_str());
   CHECK(has_line(o.out, "gate: 1 item(s): 0 ok, 1 failed, 0 inconclusive"));
   // A trace's failure names no new counterexample.
   CHECK(o.out.find("counterexample:") == std::string::npos);
@@ -1031,7 +1055,8 @@ TEST(GateTraces, StillReproducingOnAFixFails) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitDiffers, o.status, (o.out + o.err).c_str());
   std::string line = line_starting(o.out, "FAIL trace not-fixed.json: ");
-  CHECK_TEXT(line.rfind("FAIL trace not-fixed.json: reproduces freed_private at step ", 0) == 0, o.out.c_str());
+  CHECK_TEXT(line.rfind("FAIL trace not-fixed.json: reproduces freed_private at step ", 0) == 0,
+             o.out.c_str());
   STRCMP_CONTAINS("; fixed by v6.11; still reproduces on roth2023, listed in fixed_by", line.c_str());
 }
 
@@ -1084,8 +1109,8 @@ TEST(GateAnnotations, OneErrorLinePerFailingItem) {
   CHECK_TEXT(has_line(o.out, want), (want + "\n" + o.out).c_str());
 
   json titem = report_item(opt.json_out, "not-fixed.json");
-  std::string twant =
-      "::error file=" + bad_trace + ",title=gmemcheck trace not-fixed.json::" + titem["summary"].get<std::string>();
+  std::string twant = "::error file=" + bad_trace +
+                      ",title=gmemcheck trace not-fixed.json::" + titem["summary"].get<std::string>();
   CHECK_TEXT(has_line(o.out, twant), (twant + "\n" + o.out).c_str());
 
   // Nothing for the items that passed.
@@ -1117,8 +1142,8 @@ TEST(GateAnnotations, InconclusiveIsAWarning) {
   Outcome o = gate_cli(opt);
   LONGS_EQUAL_TEXT(tools::kExitInconclusive, o.status, (o.out + o.err).c_str());
   LONGS_EQUAL(1, count_lines_starting(o.out, "::"));
-  CHECK(has_line_starting(o.out,
-                          "::warning file=" + file + ",title=gmemcheck scenario retry-leaks-ref-one-execution::"));
+  CHECK(has_line_starting(
+      o.out, "::warning file=" + file + ",title=gmemcheck scenario retry-leaks-ref-one-execution::"));
 }
 
 TEST(GateAnnotations, Escaping) {
@@ -1129,7 +1154,8 @@ TEST(GateAnnotations, Escaping) {
   item.outcome = tools::Outcome::failed;
   item.summary = "line one\nline two: 100%, done\r";
   STRCMP_EQUAL(
-      "::error file=dir%2C1/x%3Ay%25.json,title=gmemcheck scenario a%2Cb%3Ac::line one%0Aline two: 100%25, done%0D",
+      "::error file=dir%2C1/x%3Ay%25.json,title=gmemcheck scenario a%2Cb%3Ac::line one%0Aline two: 100%25, "
+      "done%0D",
       tools::github_annotation(item).c_str());
 
   item.trace = "out/a,b:c.freed_private.json";
@@ -1178,7 +1204,8 @@ TEST_GROUP(GateTraceAdd) {
     std::vector<std::string> want = {"out", std::string("out/") + kSeedTrace};
     std::vector<std::string> have = dir->entries();
     LONGS_EQUAL(want.size(), have.size());
-    for (std::size_t i = 0; i < want.size() && i < have.size(); ++i) STRCMP_EQUAL(want[i].c_str(), have[i].c_str());
+    for (std::size_t i = 0; i < want.size() && i < have.size(); ++i)
+      STRCMP_EQUAL(want[i].c_str(), have[i].c_str());
   }
 };
 
@@ -1186,7 +1213,8 @@ TEST(GateTraceAdd, KeepsTheTraceWithItsFixes) {
   CHECK_FALSE(read_json(source).contains("fixed_by"));
   Outcome o = trace_add_cli(source, {"v6.11"}, traces);
   LONGS_EQUAL_TEXT(tools::kExitOk, o.status, (o.out + o.err).c_str());
-  STRCMP_EQUAL(("added " + dest + ": reproduces freed_private on roth2023; fixed by v6.11\n").c_str(), o.out.c_str());
+  STRCMP_EQUAL(("added " + dest + ": reproduces freed_private on roth2023; fixed by v6.11\n").c_str(),
+               o.out.c_str());
   STRCMP_EQUAL("", o.err.c_str());
 
   json kept = read_json(dest);
@@ -1275,3 +1303,48 @@ TEST(GateTraceAdd, MissingOrMalformedTraceIsBadInput) {
   STRCMP_CONTAINS((source + ": /schedule:").c_str(), o.err.c_str());
   expect_nothing_written();
 }
+
+namespace cli {
+
+// Updating from a run of some scenarios keeps the other scenarios' entries.
+TEST(GateBaseline, UpdateFromAPartialRunKeepsTheRest) {
+  json full = write_baseline();
+  tools::GateOptions o = opt;
+  o.update_baseline = true;
+  o.inputs = {(*dir) / ("corpus/" + std::string(kScenarioFiles[0]).substr(std::string(kScenarioFiles[0]).rfind('/') + 1))};
+  Outcome r = gate_cli(o);
+  LONGS_EQUAL_TEXT(tools::kExitOk, r.status, (r.out + r.err).c_str());
+  CHECK(has_line(r.out, "baseline written: " + opt.baseline + " (1 scenario(s) of this run)"));
+  CHECK(read_json(opt.baseline) == full);
+}
+
+// A variant that the trace's mutations do not apply to cannot be a fix.
+TEST_GROUP(GateFixedBy) {
+  TempDir dir;
+};
+
+TEST(GateFixedBy, MutationOfAnotherVariantIsBadInput) {
+  tools::RunOptions ro;
+  ro.trace_dir = dir / "out";
+  ro.quiet = true;
+  std::ostringstream out, err;
+  std::string scenario = source_path("scenarios/v6.11-punch-vs-allocating-fault-uptodate-before-prepare.json");
+  LONGS_EQUAL(tools::kExitOk, tools::run_command({scenario}, ro, out, err));
+  std::string trace = dir / "out/v6.11-punch-vs-allocating-fault-uptodate-before-prepare.private_spte_shared_rmp.json";
+
+  Outcome add = trace_add_cli(trace, {"v7.0"}, dir / "kept");
+  LONGS_EQUAL_TEXT(tools::kExitBadInput, add.status, (add.out + add.err).c_str());
+  STRCMP_CONTAINS("applies only to variant v6.11", add.err.c_str());
+  CHECK(!fs::exists(dir / "kept"));
+
+  json t = read_json(trace);
+  t["fixed_by"] = json::array({"v7.0"});
+  write_json(trace, t);
+  tools::GateOptions g = gate_options(dir);
+  g.inputs = {trace};
+  Outcome gate = gate_cli(g);
+  LONGS_EQUAL_TEXT(tools::kExitBadInput, gate.status, (gate.out + gate.err).c_str());
+  STRCMP_CONTAINS("/fixed_by/0: mutation \"uptodate_before_prepare\" applies only to variant v6.11", gate.err.c_str());
+}
+
+}  // namespace cli

@@ -20,8 +20,13 @@ struct Site {
 };
 
 constexpr std::uint32_t site_id(const char* file, unsigned line) {
+  // Only the file's name counts, so ids (and every state hash) are the same
+  // wherever the source tree is checked out.
+  const char* base = file;
+  for (const char* p = file; *p; ++p)
+    if (*p == '/') base = p + 1;
   std::uint32_t h = 2166136261u;
-  for (const char* p = file; *p; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
+  for (const char* p = base; *p; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
   return (h ^ line) * 16777619u | 1u;  // never 0: 0 means "finished"
 }
 

@@ -54,6 +54,7 @@ struct MutationInfo {
 };
 
 const std::vector<MutationInfo>& mutations();
+bool applies(const MutationInfo& m, const Variant& v);
 const MutationInfo* find_mutation(std::string_view name);
 
 class Mutations {
@@ -63,6 +64,8 @@ class Mutations {
   bool empty() const { return bits_ == 0; }
   std::vector<std::string> names() const;
   bool operator==(const Mutations&) const = default;
+  // "mutation X applies only to variant Y", or "" when all apply to v.
+  std::string misfit(const Variant& v) const;
 
  private:
   std::uint32_t bits_ = 0;
