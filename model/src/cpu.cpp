@@ -27,6 +27,7 @@ void Cpu::announce(Site site, int a, int b, const char* word) {
   an.args = {a, b, 0};
   an.word = word;
   y_.pause();
+  m.stepped(self);
 }
 
 void Cpu::sleep_check() {

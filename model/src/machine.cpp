@@ -38,6 +38,8 @@ Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
 void Machine::reset() {
   state_ = initial_;
   events_.clear();
+  if (lockdep_per_execution_) lockdep_ = {};
+  history_.clear();
 }
 
 void Machine::run(checker::ThreadId t, checker::Yield& y) {
@@ -113,11 +115,12 @@ void Machine::note_acquire(checker::ThreadId t, LockId lock) {
     LockEdge& rev = lockdep_[static_cast<int>(lock)][h];
     if (fwd.seen && (!rev.seen || fwd.reported)) continue;  // the common case: nothing new
     std::string here = thread_name(t) + " at " + step_label(t);
-    if (!fwd.seen) fwd = {true, false, here};
+    if (!fwd.seen) fwd = {true, false, here, history_};
     if (rev.seen && !rev.reported) {
       fwd.reported = rev.reported = true;
       report("lock_order", std::string(name(held)) + " then " + name(lock) + " (" + here + "), but " +
                                name(lock) + " then " + name(held) + " (" + rev.site + ")");
+      events_.back().prelude = rev.steps;
     }
   }
 }

@@ -77,12 +77,15 @@ ReplayOutcome replay_trace(const Trace& rec, const model::Scenario& sc) {
   Trace& got = o.replayed;
   got.scenario = sc;
   model::Machine machine(sc);
+  run_prelude(machine, rec.prelude);
+  got.prelude = rec.prelude;
   StepRecorder recorder(machine, got.steps);
   checker::ReplayStrategy replay(schedule);
   bool liveness = rec.liveness || rec.violation.invariant == "retry_bound";
   checker::SingleRun run = checker::run_once(machine, replay, &recorder, liveness);
 
-  o.reproduced = run.end == checker::EndReason::violation && run.steps == schedule.size() &&
+  bool stopped = run.end == checker::EndReason::violation || run.end == checker::EndReason::deadlock_found;
+  o.reproduced = stopped && run.steps == schedule.size() &&
                  std::any_of(run.findings.begin(), run.findings.end(),
                              [&](const checker::Finding& f) { return f.invariant == rec.violation.invariant; });
   for (const checker::Finding& f : run.findings) {

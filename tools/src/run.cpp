@@ -118,12 +118,17 @@ std::size_t switches_in(const checker::Schedule& s) {
 
 }  // namespace
 
-checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Counterexample& found, bool liveness) {
+checker::Counterexample fewest_switches(const model::Scenario& sc, const checker::Counterexample& found,
+                                        bool liveness) {
   constexpr std::uint64_t kBudget = 200000;  // executions over all switch bounds
+  // lockdep's lock_order spans executions; its trace must show one execution
+  // that takes both orders, so the search runs with lockdep reset per execution.
+  const bool lockdep = found.finding.invariant == "lock_order";
+  const std::size_t limit = lockdep ? 2 * sc.threads.size() + 8 : switches_in(found.schedule);
   std::uint64_t spent = 0;
-  std::size_t have = switches_in(found.schedule);
-  for (std::size_t k = 0; k < have && spent < kBudget; ++k) {
+  for (std::size_t k = 0; k < limit && spent < kBudget; ++k) {
     model::Machine machine(sc);
+    machine.set_lockdep_per_execution(lockdep);
     checker::DfsStrategy dfs;
     checker::Options o;
     o.bounds.switches = k;
@@ -134,16 +139,19 @@ checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Coun
     checker::Result r = checker::explore(machine, dfs, o);
     spent += r.executions;
     auto it = r.violations.find(found.finding.invariant);
-    if (it != r.violations.end()) return it->second.schedule;
+    if (it == r.violations.end()) continue;
+    checker::Counterexample best = it->second;
+    best.finding.prelude.clear();  // one execution takes both orders: nothing to run first
+    return best;
   }
-  return found.schedule;
+  return found;
 }
 
 std::vector<Trace> counterexamples(const ScenarioResult& r) {
   std::vector<Trace> out;
   for (const auto& [inv, cx] : r.result.violations) {
-    checker::Schedule schedule = fewest_switches(r.scenario, cx, r.liveness);
-    out.push_back(record_trace(r.scenario, schedule, cx.finding, r.liveness, r.bounds));
+    checker::Counterexample best = fewest_switches(r.scenario, cx, r.liveness);
+    out.push_back(record_trace(r.scenario, best.schedule, best.finding, r.liveness, r.bounds));
     out.back().strategy = r.strategy;
   }
   return out;

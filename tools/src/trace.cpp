@@ -74,6 +74,12 @@ void StepRecorder::after_step(checker::ThreadId, const std::vector<checker::Find
   steps_.back().changes = m_.changes_since_mark();
 }
 
+void run_prelude(model::Machine& m, const checker::Schedule& prelude) {
+  if (prelude.empty()) return;
+  checker::ReplayStrategy replay(prelude);
+  checker::run_once(m, replay, nullptr, false);
+}
+
 Trace record_trace(const model::Scenario& sc, const checker::Schedule& schedule, const checker::Finding& violation,
                    bool liveness, const checker::Bounds& bounds) {
   Trace t;
@@ -81,7 +87,9 @@ Trace record_trace(const model::Scenario& sc, const checker::Schedule& schedule,
   t.liveness = liveness;
   t.bounds = bounds;
   t.violation = violation;
+  t.prelude = violation.prelude;
   model::Machine m(sc);
+  run_prelude(m, t.prelude);
   StepRecorder rec(m, t.steps);
   checker::ReplayStrategy replay(schedule);
   checker::SingleRun run = checker::run_once(m, replay, &rec, liveness || violation.liveness);
@@ -127,6 +135,11 @@ json trace_to_json(const Trace& t, const std::string& replay_command) {
                     {"also", also}};
   j["replay"] = replay_command;
   if (!t.fixed_by.empty()) j["fixed_by"] = t.fixed_by;
+  if (!t.prelude.empty()) {
+    json prelude = json::array();
+    for (int th : t.prelude) prelude.push_back(sc.threads[th].name);
+    j["prelude"] = prelude;
+  }
   return j;
 }
 
@@ -159,6 +172,12 @@ Trace trace_from_json(const json& j) {
   t.bounds = t.scenario.bounds;
   if (j.contains("fixed_by")) t.fixed_by = fixed_by_list(j.at("fixed_by"), t.scenario.mutations);
   if (j.contains("strategy") && j.at("strategy").is_string()) t.strategy = j.at("strategy").get<std::string>();
+  if (j.contains("prelude")) {
+    const json& p = j.at("prelude");
+    if (!p.is_array()) fail("/prelude", "expected an array of thread names");
+    for (std::size_t i = 0; i < p.size(); ++i)
+      t.prelude.push_back(thread_index(t.scenario, p[i], "/prelude/" + std::to_string(i)));
+  }
   return t;
 }
 
@@ -173,6 +192,11 @@ std::string render_columns(const Trace& t) {
     header += h;
   }
   out << header << "\n";
+  if (!t.prelude.empty()) {
+    std::string who;
+    for (int th : t.prelude) who += " " + sc.threads[th].name;
+    out << "(after an earlier execution, which lockdep remembers and replay runs first:" << who << ")\n";
+  }
   for (const TraceStep& s : t.steps) {
     std::string pad(kWidth * s.thread, ' ');
     out << pad << s.name << "\n";

@@ -56,6 +56,7 @@ int trace_add_command(const std::string& trace, const std::vector<std::string>& 
   kept.bounds = t.bounds;
   kept.fixed_by = t.fixed_by;
   kept.strategy = t.strategy;
+  kept.prelude = t.prelude;
   std::string dest = dir + "/" + std::filesystem::path(trace).filename().string();
   write_atomically(dest, trace_to_json(kept, "gmemcheck replay " + dest).dump(2) + "\n");
   out << "added " << dest << ": reproduces " << t.violation.invariant << " on " << t.scenario.variant->name;

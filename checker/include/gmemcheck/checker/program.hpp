@@ -21,6 +21,9 @@ struct Finding {
   std::string invariant;
   std::string message;
   bool liveness = false;
+  // A finding about several executions (lockdep's lock order) names the
+  // schedule of the earlier one it depends on; replay runs that one first.
+  std::vector<ThreadId> prelude = {};
 
   bool operator==(const Finding&) const = default;
 };

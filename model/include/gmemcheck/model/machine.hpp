@@ -43,7 +43,8 @@ struct Announced {
 struct LockEdge {
   bool seen = false;
   bool reported = false;
-  std::string site;  // "CPU0 at mutex_lock(slots_lock)"
+  std::string site;                      // "CPU0 at mutex_lock(slots_lock)"
+  std::vector<checker::ThreadId> steps;  // the execution up to that acquire
 };
 
 class Machine final : public checker::Program {
@@ -64,6 +65,9 @@ class Machine final : public checker::Program {
   std::string changes_since_mark() const override;
 
   const Scenario& scenario() const { return scenario_; }
+  // lockdep normally accumulates over every execution of a search, like the
+  // kernel's over a boot; per execution, a lock_order finding is one run's.
+  void set_lockdep_per_execution(bool on) { lockdep_per_execution_ = on; }
   const State& state() const { return state_; }
   State& state() { return state_; }
   const State& initial_state() const { return initial_; }
@@ -72,6 +76,8 @@ class Machine final : public checker::Program {
   void report(std::string invariant, std::string message, bool liveness = false);
   void note_acquire(checker::ThreadId t, LockId lock);
   Announced& announced(checker::ThreadId t) { return announced_[t]; }
+  // Which thread took each step of this execution (for lockdep's witnesses).
+  void stepped(checker::ThreadId t) { history_.push_back(t); }
 
  private:
   Scenario scenario_;
@@ -80,6 +86,8 @@ class Machine final : public checker::Program {
   State marked_;
   std::array<Announced, kMaxThreads> announced_{};
   std::vector<checker::Finding> events_;  // raised by the step that just ran
+  bool lockdep_per_execution_ = false;
+  std::vector<checker::ThreadId> history_;
   std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)> lockdep_{};
 };
 

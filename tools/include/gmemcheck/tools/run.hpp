@@ -53,7 +53,8 @@ model::Scenario load_scenario_file(const std::string& path);
 
 // The counterexample for `invariant` with the fewest context switches, found by
 // a small bounded search; `found` when nothing shorter turns up in the budget.
-checker::Schedule fewest_switches(const model::Scenario& sc, const checker::Counterexample& found, bool liveness);
+checker::Counterexample fewest_switches(const model::Scenario& sc, const checker::Counterexample& found,
+                                        bool liveness);
 
 ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt);
 

@@ -30,7 +30,12 @@ struct Trace {
   std::vector<checker::Finding> also;  // other invariants broken at the same step
   // Variants on which the schedule must no longer reproduce (the fixes).
   std::vector<std::string> fixed_by;
+  // An earlier execution the violation depends on (lockdep), run first.
+  checker::Schedule prelude;
 };
+
+// Runs the prelude execution on `m`, if any (lockdep remembers its locks).
+void run_prelude(model::Machine& m, const checker::Schedule& prelude);
 
 // Records each step's name, what it changed and who could run.
 class StepRecorder final : public checker::Observer {
