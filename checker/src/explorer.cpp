@@ -116,6 +116,7 @@ class Search {
       report_progress(false);
     }
     result_.states = states_.size();
+    violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
     result_.state_table_full = states_.full();
     result_.state_table_bytes = states_.bytes();
     result_.seconds = elapsed();
@@ -198,7 +199,7 @@ class Search {
     for (const Finding& f : findings_) {
       if (is_violation(f, options_.liveness_is_violation)) {
         record_violation(f);
-        stop = true;
+        stop = stop || f.ends_execution;
       } else {
         record_liveness(f, liveness_counted);
       }
@@ -267,8 +268,15 @@ class Search {
     program_.check(findings_);
     for (const Finding& f : findings_)
       if (!is_violation(f, options_.liveness_is_violation)) liveness_at_.emplace_back(depth, f.invariant);
+    if (!findings_.empty() && handle_findings(liveness_counted)) {
+      // A step may break an invariant on the way into a state (a host write,
+      // a sleep under mmu_lock) that another step reaches cleanly. So a state
+      // where an execution stopped is counted apart and never cuts a later
+      // execution: that one must go on past it.
+      violating_.insert(program_.state_hash());
+      return true;
+    }
     bool fresh = states_.insert(program_.state_hash());
-    if (!findings_.empty() && handle_findings(liveness_counted)) return true;
     if (!fresh && options_.cache) {
       ++result_.cache_hits;
       return true;
@@ -303,6 +311,7 @@ class Search {
   std::vector<ThreadId> enabled_;
   std::vector<Finding> findings_;
   StateTable states_;
+  StateTable violating_;  // states where an execution stopped at a violation
   std::uint64_t preemptions_ = 0;
   std::uint64_t switches_ = 0;
   std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution

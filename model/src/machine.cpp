@@ -121,6 +121,7 @@ void Machine::note_acquire(checker::ThreadId t, LockId lock) {
       report("lock_order", std::string(name(held)) + " then " + name(lock) + " (" + here + "), but " +
                                name(lock) + " then " + name(held) + " (" + rev.site + ")");
       events_.back().prelude = rev.steps;
+      events_.back().ends_execution = false;
     }
   }
 }

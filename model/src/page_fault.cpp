@@ -51,9 +51,11 @@ void kvm_gmem_get_pfn(Cpu& cpu, int gfn) {
     cpu.unlock_folio(pfn, GMC_SITE("folio_unlock pfn {a} (again, in the caller)"));
 }
 
-// kvm_release_pfn_clean(): the fault's reference goes.
-void release_pfn(Cpu& cpu) {
-  cpu.step(GMC_SITE("kvm_release_pfn_clean pfn {a}"), cpu.r.pfn);
+// kvm_release_pfn_clean(): the fault's reference goes. The caller names the
+// site: a retry and a finished fault continue differently from here, and the
+// site is what tells their states apart.
+void release_pfn(Cpu& cpu, Site site) {
+  cpu.step(site, cpu.r.pfn);
   cpu.put_ref(cpu.r.pfn);
   cpu.r.holds_ref = false;
   cpu.r.pfn = kNone;
@@ -92,7 +94,7 @@ void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
       cpu.r.holds_ref = false;  // the historical bug: the reference is forgotten
       cpu.r.pfn = kNone;
     } else if (is_private) {
-      release_pfn(cpu);
+      release_pfn(cpu, GMC_SITE("kvm_release_pfn_clean pfn {a} (retry)"));
     }
     if (cpu.r.retries == cpu.fault_retries()) {
       cpu.finish(Status::gave_up);
@@ -105,7 +107,7 @@ void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
   cpu.step(GMC_SITE("kvm_tdp_mmu_map: spte[{a}] = {s}"), gfn, 0, name(access));
   cpu.s.spte[gfn] = Spte{true, is_private, is_private ? cpu.r.pfn : kNone};
   cpu.unlock(LockId::mmu, GMC_SITE("read_unlock(mmu_lock)"));
-  if (is_private) release_pfn(cpu);
+  if (is_private) release_pfn(cpu, GMC_SITE("kvm_release_pfn_clean pfn {a}"));
 }
 
 }  // namespace gmemcheck::model

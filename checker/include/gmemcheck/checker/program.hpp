@@ -24,6 +24,10 @@ struct Finding {
   // A finding about several executions (lockdep's lock order) names the
   // schedule of the earlier one it depends on; replay runs that one first.
   std::vector<ThreadId> prelude = {};
+  // A finding about several executions does not end the one it is found in:
+  // whether an execution goes on must depend on its own steps only, or what
+  // the search explores would depend on the order it explores in.
+  bool ends_execution = true;
 
   bool operator==(const Finding&) const = default;
 };

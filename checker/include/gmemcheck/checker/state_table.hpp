@@ -28,6 +28,22 @@ class StateTable {
     }
   }
 
+  bool contains(std::uint64_t hash) const {
+    std::uint64_t key = hash ? hash : 1;
+    std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == key) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+
+  // Calls f(key) for every key held (in slot order: for counting, not output).
+  template <class F>
+  void for_each(F f) const {
+    for (std::uint64_t key : slots_)
+      if (key) f(key);
+  }
+
   std::uint64_t size() const { return size_; }
   bool full() const { return full_; }
   std::uint64_t bytes() const { return slots_.size() * sizeof(std::uint64_t); }
