@@ -300,9 +300,8 @@ XmlElement junit_file(const std::string& path) { return parsed(read_text(path));
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
-
-TEST_GROUP(Gate) {
+// A gate over a fresh copy of the small corpus, writing only inside `dir`.
+struct SmallCorpus : public Utest {
   TempDir* dir = nullptr;
   tools::GateOptions opt;
 
@@ -313,6 +312,10 @@ TEST_GROUP(Gate) {
   }
   void teardown() override { delete dir; }
 };
+
+// ---------------------------------------------------------------------------
+
+TEST_GROUP_BASE(Gate, SmallCorpus){};
 
 TEST(Gate, SmallCorpusPasses) {
   Outcome o = gate_cli(opt);
@@ -657,17 +660,7 @@ TEST(GateJUnit, CheckerRejectsMalformedXml) {
 
 // ---------------------------------------------------------------------------
 
-TEST_GROUP(GateBaseline) {
-  TempDir* dir = nullptr;
-  tools::GateOptions opt;
-
-  void setup() override {
-    dir = new TempDir;
-    opt = gate_options(*dir);
-    opt.inputs = small_corpus(*dir);
-  }
-  void teardown() override { delete dir; }
-
+TEST_GROUP_BASE(GateBaseline, SmallCorpus) {
   // Writes the baseline from a run of the corpus; returns it.
   json write_baseline() {
     tools::GateOptions o = opt;
@@ -1075,17 +1068,7 @@ TEST(GateTraces, OneBadTraceFailsTheGateNotTheOthers) {
 
 // ---------------------------------------------------------------------------
 
-TEST_GROUP(GateAnnotations) {
-  TempDir* dir = nullptr;
-  tools::GateOptions opt;
-
-  void setup() override {
-    dir = new TempDir;
-    opt = gate_options(*dir);
-    opt.inputs = small_corpus(*dir);
-  }
-  void teardown() override { delete dir; }
-};
+TEST_GROUP_BASE(GateAnnotations, SmallCorpus){};
 
 TEST(GateAnnotations, OneErrorLinePerFailingItem) {
   seed_expecting(*dir, "seed-expects-pass", {{"verdict", "pass"}});
