@@ -69,9 +69,5 @@ ThreadId PctStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth)
   return best;
 }
 
-std::unique_ptr<Strategy> make_strategy(const std::string& name) {
-  if (name == "dfs") return std::make_unique<DfsStrategy>();
-  return nullptr;
-}
 
 }  // namespace gmemcheck::checker

@@ -721,10 +721,3 @@ TEST(Engine, ThreadBodyExceptionIsReported) {
   CHECK_EQUAL(std::string("thread A: toy op failed on purpose"), message);
 }
 
-TEST(Engine, MakeStrategyKnowsDfsOnly) {
-  auto dfs = ck::make_strategy("dfs");
-  CHECK(dfs != nullptr);
-  CHECK_EQUAL(std::string("dfs"), dfs->name());
-  CHECK_TRUE(dfs->exhaustive());
-  CHECK(ck::make_strategy("random") == nullptr);
-}

@@ -68,5 +68,8 @@ void kvm_mmu_invalidate_end(Cpu& cpu, int start, int end, Hook under_mmu_lock);
 // RMPUPDATE on the pfn in cpu.r.pfn (arch/x86/virt/svm/sev.c).
 void rmp_make_private(Cpu& cpu);
 void rmp_make_shared(Cpu& cpu);
+// The 2023 hooks' loop: per index, look the folio up (one step at `lookup`)
+// and RMPUPDATE the pfn found, taking no folio lock and no reference.
+void rmpupdate_page_cache_range(Cpu& cpu, int start, int end, Attr to, Site lookup);
 
 }  // namespace gmemcheck::model

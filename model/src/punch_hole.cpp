@@ -6,16 +6,11 @@ namespace gmemcheck::model {
 namespace {
 
 // kvm_arch_gmem_invalidate() as placed in May 2023: make every folio in the
-// range shared before truncate. It takes no folio lock and no reference, and
-// acts on the pfn it read even if truncate has freed it meanwhile.
+// range shared before truncate, acting on the pfn it read even if truncate has
+// freed it meanwhile.
 void kvm_arch_gmem_invalidate(Cpu& cpu, int start, int end) {
-  for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(GMC_SITE("kvm_arch_gmem_invalidate: filemap_get_folio index {a}"), cpu.r.i);
-    cpu.r.pfn = cpu.s.page_cache[cpu.r.i].pfn;
-    if (cpu.r.pfn == kNone) continue;
-    rmp_make_shared(cpu);
-  }
-  cpu.r.pfn = kNone;
+  rmpupdate_page_cache_range(cpu, start, end, Attr::shared,
+                             GMC_SITE("kvm_arch_gmem_invalidate: filemap_get_folio index {a}"));
 }
 
 // truncate_inode_pages_range(): per index, lock, remove, .free_folio, put, unlock.

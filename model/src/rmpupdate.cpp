@@ -31,6 +31,19 @@ void rmp_make_shared(Cpu& cpu) {
   }
 }
 
+void rmpupdate_page_cache_range(Cpu& cpu, int start, int end, Attr to, Site lookup) {
+  for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
+    cpu.step(lookup, cpu.r.i);
+    cpu.r.pfn = cpu.s.page_cache[cpu.r.i].pfn;
+    if (cpu.r.pfn == kNone) continue;
+    if (to == Attr::private_)
+      rmp_make_private(cpu);
+    else
+      rmp_make_shared(cpu);
+  }
+  cpu.r.pfn = kNone;
+}
+
 // A bare RMPUPDATE as a scenario thread: read the page cache once, then act on
 // that pfn with no lock and no reference, whatever happens to the folio.
 void rmpupdate_thread(Cpu& cpu, int index, Attr to) {

@@ -6,19 +6,10 @@ namespace gmemcheck::model {
 namespace {
 
 // kvm_arch_gmem_set_mem_attributes() as placed in May 2023: RMPUPDATE every
-// folio backing the range to the new attribute, with no folio lock and no
-// reference (it holds only slots_lock).
+// folio backing the range to the new attribute, holding only slots_lock.
 void kvm_arch_gmem_set_mem_attributes(Cpu& cpu, int start, int end) {
-  for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(GMC_SITE("kvm_arch_gmem_set_mem_attributes: filemap_get_folio index {a}"), cpu.r.i);
-    cpu.r.pfn = cpu.s.page_cache[cpu.r.i].pfn;
-    if (cpu.r.pfn == kNone) continue;
-    if (cpu.spec.attr == Attr::private_)
-      rmp_make_private(cpu);
-    else
-      rmp_make_shared(cpu);
-  }
-  cpu.r.pfn = kNone;
+  rmpupdate_page_cache_range(cpu, start, end, cpu.spec.attr,
+                             GMC_SITE("kvm_arch_gmem_set_mem_attributes: filemap_get_folio index {a}"));
 }
 
 }  // namespace

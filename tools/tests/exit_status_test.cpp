@@ -11,7 +11,8 @@
 
 using namespace cli;
 
-TEST_GROUP(ExitStatus) {
+// A quiet run writing its traces and JSON report inside `dir`.
+struct QuietRun : public Utest {
   TempDir* dir = nullptr;
   tools::RunOptions opt;
 
@@ -22,6 +23,8 @@ TEST_GROUP(ExitStatus) {
   }
   void teardown() override { delete dir; }
 };
+
+TEST_GROUP_BASE(ExitStatus, QuietRun){};
 
 TEST(ExitStatus, WrongExpectationIsUnexpected) {
   json j = read_json(seed_path());
@@ -124,17 +127,7 @@ TEST(ExitStatus, MixedResultsDifferWins) {
   STRCMP_CONTAINS("summary: 2 scenario(s): 1 as expected, 1 not as expected, 0 inconclusive", o.out.c_str());
 }
 
-TEST_GROUP(RetryBound) {
-  TempDir* dir = nullptr;
-  tools::RunOptions opt;
-
-  void setup() override {
-    dir = new TempDir;
-    opt = quiet_options(*dir);
-    opt.json_out = *dir / "report.json";
-  }
-  void teardown() override { delete dir; }
-};
+TEST_GROUP_BASE(RetryBound, QuietRun){};
 
 TEST(RetryBound, ExpectedGiveUpIsMet) {
   std::string file = source_path("scenarios/v6.11-set-attributes-vs-fault-no-retries.json");

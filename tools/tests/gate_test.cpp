@@ -524,16 +524,7 @@ TEST(GateJobs, CleanCorpus) {
 
 // ---------------------------------------------------------------------------
 
-TEST_GROUP(GateJUnit) {
-  TempDir* dir = nullptr;
-  tools::GateOptions opt;
-
-  void setup() override {
-    dir = new TempDir;
-    opt = gate_options(*dir);
-    opt.inputs = small_corpus(*dir);
-  }
-  void teardown() override { delete dir; }
+TEST_GROUP_BASE(GateJUnit, SmallCorpus) {
 
   // Asserts that the report is well-formed and agrees with the JSON report.
   void check_report(std::size_t items, std::size_t failed, std::size_t skipped) {
@@ -859,16 +850,7 @@ TEST(GateBaseline, UpdateIgnoresTheOldBaseline) {
 // ---------------------------------------------------------------------------
 // Bad input: exit status 2, the file and JSON location named, nothing written.
 
-TEST_GROUP(GateBadInput) {
-  TempDir* dir = nullptr;
-  tools::GateOptions opt;
-
-  void setup() override {
-    dir = new TempDir;
-    opt = gate_options(*dir);
-    opt.inputs = small_corpus(*dir);
-  }
-  void teardown() override { delete dir; }
+TEST_GROUP_BASE(GateBadInput, SmallCorpus) {
 
   void expect_rejected(const std::string& where, const std::string& what) {
     Outcome o = gate_cli(opt);

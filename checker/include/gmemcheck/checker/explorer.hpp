@@ -29,6 +29,14 @@ struct Bounds {
   bool switches_set = false;
 };
 
+struct Progress {
+  std::uint64_t executions = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t states = 0;
+  std::size_t max_depth = 0;
+  double seconds = 0;
+};
+
 struct Options {
   Bounds bounds;
   // Stateful search: a step that reaches a full-state hash already explored
@@ -44,15 +52,7 @@ struct Options {
   // Liveness findings count as violations (and stop their execution).
   bool liveness_is_violation = false;
   // Called about every quarter second of exploration; never affects the result.
-  std::function<void(const struct Progress&)> progress;
-};
-
-struct Progress {
-  std::uint64_t executions = 0;
-  std::uint64_t steps = 0;
-  std::uint64_t states = 0;
-  std::size_t max_depth = 0;
-  double seconds = 0;
+  std::function<void(const Progress&)> progress;
 };
 
 // The first execution that broke an invariant.

@@ -124,6 +124,5 @@ class PctStrategy final : public Strategy {
   std::vector<std::size_t> change_points_;
 };
 
-std::unique_ptr<Strategy> make_strategy(const std::string& name);
 
 }  // namespace gmemcheck::checker
