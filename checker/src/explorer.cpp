@@ -102,6 +102,8 @@ class Search {
       : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {}
 
   Result run() {
+    if (options_.cache && strategy_.wants_footprints(0))
+      throw std::logic_error("the state cache cannot be combined with partial-order reduction");
     start_ = Clock::now();
     last_progress_ = start_;
     check_initial_state();
@@ -115,6 +117,7 @@ class Search {
       ++result_.executions;
       report_progress(false);
     }
+    result_.redundant_executions = strategy_.redundant_executions();
     result_.states = states_.size();
     violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
     result_.state_table_full = states_.full();
@@ -207,6 +210,17 @@ class Search {
     return stop;
   }
 
+  // Strategies that reduce by independence see every thread's next step.
+  void report_footprints(std::size_t depth) {
+    if (!strategy_.wants_footprints(depth)) return;
+    footprints_.resize(static_cast<std::size_t>(program_.thread_count()));
+    for (std::size_t t = 0; t < footprints_.size(); ++t) {
+      auto id = static_cast<ThreadId>(t);
+      footprints_[t] = runner_.finished(id) ? Footprint{} : program_.footprint(id);
+    }
+    strategy_.at_state(depth, enabled_, footprints_);
+  }
+
   void run_execution() {
     runner_.start();
     schedule_.clear();
@@ -215,10 +229,15 @@ class Search {
     ThreadId last = -1;
     const std::size_t repeated = strategy_.repeated_prefix();
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
+    // A strategy that runs executions to their end may replay a prefix that
+    // broke an invariant: everything after that step goes unchecked.
+    bool unchecked = violated_at_ < repeated;
+    if (!unchecked) violated_at_ = kNever;
     for (std::size_t depth = 0;; ++depth) {
       runner_.enabled(enabled_);
+      report_footprints(depth);
       if (enabled_.empty()) {
-        finish_execution(liveness_counted);
+        if (!unchecked) finish_execution(liveness_counted);
         break;
       }
       if (options_.bounds.steps && depth >= options_.bounds.steps) {
@@ -235,18 +254,37 @@ class Search {
       if (last >= 0 && t != last) ++switches_;
       last = t;
       schedule_.push_back(t);
-      runner_.step(t);
+      if (!step_unchecked(t, unchecked)) break;
       ++result_.steps;
       result_.max_depth = std::max(result_.max_depth, depth + 1);
-      if (depth < repeated) {
+      if (depth < repeated || unchecked) {
         // The previous execution took this very step: its state was checked
         // and counted then, so only its step events need discarding.
         program_.step_replayed();
         continue;
       }
-      if (step_ends_execution(depth, liveness_counted)) break;
+      if (step_ends_execution(depth, liveness_counted)) {
+        if (!strategy_.runs_to_end()) break;
+        violated_at_ = depth;
+        unchecked = true;
+      }
     }
     runner_.stop();
+  }
+
+  // Runs t's step. Past a violation the program may fail in ways its own
+  // checks would have stopped: that only ends the execution early.
+  bool step_unchecked(ThreadId t, bool unchecked) {
+    if (!unchecked) {
+      runner_.step(t);
+      return true;
+    }
+    try {
+      runner_.step(t);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   // Liveness findings of the previous execution's repeated prefix count for
@@ -309,6 +347,9 @@ class Search {
   Result result_;
   Schedule schedule_;
   std::vector<ThreadId> enabled_;
+  std::vector<Footprint> footprints_;
+  static constexpr std::size_t kNever = ~std::size_t{0};
+  std::size_t violated_at_ = kNever;  // the step of the last execution that broke an invariant
   std::vector<Finding> findings_;
   StateTable states_;
   StateTable violating_;  // states where an execution stopped at a violation

@@ -208,6 +208,24 @@ std::uint64_t ToyProgram::state_hash() const {
   return h.value();
 }
 
+gmemcheck::checker::Footprint ToyProgram::footprint(ThreadId t) const {
+  const Op* op = announced(t);
+  if (op == nullptr) return {};
+  const std::uint64_t var = std::uint64_t{1} << op->target;
+  const std::uint64_t mutex = std::uint64_t{1} << (32 + op->target);
+  const std::uint64_t failures = std::uint64_t{1} << 63;
+  switch (op->kind) {
+    case OpKind::write:
+    case OpKind::store_inc: return {0, var};
+    case OpKind::load: return {var, 0};
+    case OpKind::lock: return {0, mutex | failures};
+    case OpKind::unlock: return {0, mutex};
+    case OpKind::expect: return {var, failures};
+    case OpKind::fail: return {};
+  }
+  return gmemcheck::checker::kTouchesEverything;
+}
+
 std::string ToyProgram::step_label(ThreadId t) const {
   const Op* op = announced(t);
   return op == nullptr ? "finished" : describe(*op);

@@ -76,6 +76,8 @@ class ToyProgram final : public gmemcheck::checker::Program {
   void check(std::vector<Finding>& out) override;
   void check_final(std::vector<Finding>& out) override;
   std::uint64_t state_hash() const override;
+  // Variable v is object v, mutex m object 32 + m, the failure list object 63.
+  gmemcheck::checker::Footprint footprint(ThreadId t) const override;
   std::string step_label(ThreadId t) const override;
   void mark() override { marked_ = state_; }
   std::string changes_since_mark() const override;

@@ -20,8 +20,9 @@ unsigned bit(LockId l) { return 1u << static_cast<unsigned>(l); }
 
 }  // namespace
 
-void Cpu::announce(Site site, int a, int b, const char* word) {
+void Cpu::announce(Site site, Touch touch, int a, int b, const char* word) {
   r.pc = site.id;
+  m.declare(self, touch);
   Announced& an = m.announced(self);
   an.label = site.label;
   an.args = {a, b, 0};
@@ -36,16 +37,22 @@ void Cpu::sleep_check() {
                                     "\", which may sleep, while holding mmu_lock (spinning)");
 }
 
-void Cpu::step(Site site, Sleeps sleeps, int a, int b, const char* word) {
-  announce(site, a, b, word);
+// mmu_lock's readers only flip their own bit: they commute with each other.
+Touch Cpu::lock_touch(LockId lock) const {
+  if (lock == LockId::mmu && r.wait_mode == Mode::read) return reads(obj::lock(lock));
+  return writes(obj::lock(lock));
+}
+
+void Cpu::step(Site site, Touch touch, Sleeps sleeps, int a, int b, const char* word) {
+  announce(site, touch, a, b, word);
   if (sleeps == Sleeps::yes) sleep_check();
 }
 
-void Cpu::lock(LockId lock, Mode mode, Site site) {
+void Cpu::lock(LockId lock, Mode mode, Site site, Touch also) {
   r.wait = Wait::lock;
   r.wait_lock = lock;
   r.wait_mode = mode;
-  announce(site, 0, 0, "");
+  announce(site, lock_touch(lock) | also, 0, 0, "");
   r.wait = Wait::none;
   if (lock != LockId::mmu) sleep_check();  // sleeping locks may sleep on acquire
   if (r.holds(lock)) {
@@ -64,8 +71,9 @@ void Cpu::lock(LockId lock, Mode mode, Site site) {
   }
 }
 
-void Cpu::unlock(LockId lock, Site site) {
-  announce(site, 0, 0, "");
+void Cpu::unlock(LockId lock, Site site, Touch also) {
+  const bool reader = lock == LockId::mmu && !(s.locks.mmu_writer == self);
+  announce(site, (reader ? reads(obj::lock(lock)) : writes(obj::lock(lock))) | also, 0, 0, "");
   if (!r.holds(lock)) {
     m.report("lock_misuse", m.thread_name(self) + " released " + name(lock) + ", which it does not hold");
     return;
@@ -79,10 +87,10 @@ void Cpu::unlock(LockId lock, Site site) {
   }
 }
 
-int Cpu::lock_folio_at(int index, Site site) {
+int Cpu::lock_folio_at(int index, Site site, Touch also) {
   r.wait = Wait::folio_at_index;
   r.wait_index = static_cast<std::uint8_t>(index);
-  announce(site, index, 0, "");
+  announce(site, reads(obj::page(index)) | writes(obj::folio_locks) | also, index, 0, "");
   r.wait = Wait::none;
   int pfn = s.page_cache[index].pfn;
   if (pfn == kNone) return kNone;
@@ -94,7 +102,7 @@ int Cpu::lock_folio_at(int index, Site site) {
 }
 
 void Cpu::unlock_folio(int pfn, Site site) {
-  announce(site, pfn, 0, "");
+  announce(site, writes(obj::folio_locks), pfn, 0, "");
   if (s.pfn[pfn].locked_by != self) {
     m.report("lock_misuse", m.thread_name(self) + " unlocked the folio of pfn " + std::to_string(pfn) +
                                 ", which it does not hold");

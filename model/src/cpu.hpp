@@ -19,18 +19,23 @@ class Cpu {
   bool mutated(Mutation x) const { return m.scenario().mutations.has(x); }
   int fault_retries() const { return m.scenario().fault_retries; }
 
-  // One step. `sleeps`: the step may sleep, so it must not run under mmu_lock.
-  void step(Site site, Sleeps sleeps = Sleeps::no, int a = 0, int b = 0, const char* word = "");
-  void step(Site site, int a, int b = 0, const char* word = "") { step(site, Sleeps::no, a, b, word); }
+  // One step, touching what `touch` declares (up to this thread's next step).
+  // `sleeps`: the step may sleep, so it must not run under mmu_lock.
+  void step(Site site, Touch touch, Sleeps sleeps = Sleeps::no, int a = 0, int b = 0, const char* word = "");
+  void step(Site site, Touch touch, int a, int b = 0, const char* word = "") {
+    step(site, touch, Sleeps::no, a, b, word);
+  }
 
   // Acquire is one step; the thread is blocked there while the lock is taken.
-  void lock(LockId lock, Mode mode, Site site);
-  void unlock(LockId lock, Site site);
+  // The lock is touched (read, for mmu_lock taken for read: readers commute);
+  // `also`: what the caller does after it, before its next step.
+  void lock(LockId lock, Mode mode, Site site, Touch also = {});
+  void unlock(LockId lock, Site site, Touch also = {});
 
   // Truncate's and the fault's folio step: look up page_cache[index] and lock
   // the folio found (blocked while another thread holds it). Returns its pfn or
   // kNone; the step sleeps only when there is a folio to lock.
-  int lock_folio_at(int index, Site site);
+  int lock_folio_at(int index, Site site, Touch also = {});
   void unlock_folio(int pfn, Site site);
 
   // Effects shared by several paths.
@@ -48,7 +53,8 @@ class Cpu {
   const checker::ThreadId self;
 
  private:
-  void announce(Site site, int a, int b, const char* word);
+  void announce(Site site, Touch touch, int a, int b, const char* word);
+  Touch lock_touch(LockId lock) const;
   void sleep_check();
   checker::Yield& y_;
 };

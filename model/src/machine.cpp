@@ -30,6 +30,20 @@ State initial_state(const Scenario& sc) {
   return s;
 }
 
+checker::Footprint footprint_of(Touch t) {
+  // The views of check(): a private spte is checked against its gfn's page
+  // cache slot and attribute, the page it maps and the faults' references,
+  // and the open invalidation; the balance check reads the invalidation and
+  // who holds mmu_lock for write.
+  std::uint64_t w = t.writes;
+  for (int g = 0; g < kMaxPages; ++g)
+    if (w & obj::page(g)) w |= obj::spte_view(g);
+  if (t.writes & (obj::pfns | obj::invalidation))
+    for (int g = 0; g < kMaxPages; ++g) w |= obj::spte_view(g);
+  if (t.writes & (obj::invalidation | obj::lock(LockId::mmu))) w |= obj::balance_view;
+  return {t.reads, w};
+}
+
 Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
   initial_ = model::initial_state(scenario_);
   state_ = initial_;

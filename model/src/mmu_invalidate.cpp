@@ -34,19 +34,19 @@ void kvm_mmu_invalidate_begin(Cpu& cpu, int start, int end, Hook under_mmu_lock)
   if (cpu.mutated(Mutation::unlock_before_range_add)) {
     // The bug kvm_host.h warns about: mmu_lock dropped while the range is
     // still INVALID, so a fault cannot tell which gfns are in flux.
-    cpu.step(GMC_SITE("kvm_mmu_invalidate_begin"));
+    cpu.step(GMC_SITE("kvm_mmu_invalidate_begin"), writes(obj::invalidation));
     invalidate_begin(cpu.s);
     cpu.unlock(LockId::mmu, GMC_SITE("write_unlock(mmu_lock) (unlock_before_range_add)"));
     cpu.lock(LockId::mmu, Mode::write, GMC_SITE("write_lock(mmu_lock) (unlock_before_range_add)"));
-    cpu.step(GMC_SITE("kvm_mmu_invalidate_range_add [{a},{b})"), start, end);
+    cpu.step(GMC_SITE("kvm_mmu_invalidate_range_add [{a},{b})"), writes(obj::invalidation), start, end);
   } else {
-    cpu.step(GMC_SITE("kvm_mmu_invalidate_begin [{a},{b})"), start, end);
+    cpu.step(GMC_SITE("kvm_mmu_invalidate_begin [{a},{b})"), writes(obj::invalidation), start, end);
     invalidate_begin(cpu.s);
   }
   invalidate_range_add(cpu, start, end);
   // kvm_mmu_unmap_gfn_range(): private and shared SPTEs alike.
   for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(GMC_SITE("kvm_unmap_gfn_range: zap spte[{a}]"), cpu.r.i);
+    cpu.step(GMC_SITE("kvm_unmap_gfn_range: zap spte[{a}]"), writes(obj::page(cpu.r.i)), cpu.r.i);
     cpu.s.spte[cpu.r.i] = Spte{};
   }
   if (under_mmu_lock) under_mmu_lock(cpu, start, end);
@@ -56,7 +56,7 @@ void kvm_mmu_invalidate_begin(Cpu& cpu, int start, int end, Hook under_mmu_lock)
 void kvm_mmu_invalidate_end(Cpu& cpu, int start, int end, Hook under_mmu_lock) {
   cpu.lock(LockId::mmu, Mode::write, GMC_SITE("write_lock(mmu_lock)"));
   if (under_mmu_lock) under_mmu_lock(cpu, start, end);
-  cpu.step(GMC_SITE("kvm_mmu_invalidate_end"));
+  cpu.step(GMC_SITE("kvm_mmu_invalidate_end"), writes(obj::invalidation));
   ++cpu.s.mmu_invalidate_seq;
   --cpu.s.mmu_invalidate_in_progress;
   cpu.unlock(LockId::mmu, GMC_SITE("write_unlock(mmu_lock)"));

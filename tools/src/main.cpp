@@ -32,8 +32,9 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order)")
       ->check(CLI::Range(1, 256));
   run->add_option("--strategy", o.strategy,
-                  "dfs: every interleaving (default); random, pct: bug finding, never a pass")
-      ->check(CLI::IsMember({"dfs", "random", "pct"}))
+                  "dfs: every interleaving (default); dpor: one interleaving per class of equivalent ones; "
+                  "random, pct: bug finding, never a pass")
+      ->check(CLI::IsMember({"dfs", "dpor", "random", "pct"}))
       ->capture_default_str();
   run->add_option("--seed", o.seed, "Seed of the random and pct strategies")->capture_default_str();
   run->add_option("--pct-depth", o.pct_depth, "Bug depth d of the pct strategy")->check(CLI::Range(1, 100))

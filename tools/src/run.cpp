@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "gmemcheck/checker/dpor.hpp"
 #include "gmemcheck/model/machine.hpp"
 #include "gmemcheck/tools/report.hpp"
 #include "gmemcheck/tools/trace.hpp"
@@ -59,6 +60,7 @@ std::unique_ptr<checker::Strategy> make_strategy(const RunOptions& opt, const mo
   if (opt.strategy == "random") return std::make_unique<checker::RandomStrategy>(opt.seed);
   if (opt.strategy == "pct")
     return std::make_unique<checker::PctStrategy>(opt.seed, static_cast<int>(sc.threads.size()), opt.pct_depth);
+  if (opt.strategy == "dpor") return std::make_unique<checker::DporStrategy>();
   return std::make_unique<checker::DfsStrategy>();
 }
 
@@ -66,6 +68,7 @@ std::string describe_strategy(const RunOptions& opt, bool cache) {
   if (opt.strategy == "random") return "random (seed " + std::to_string(opt.seed) + ")";
   if (opt.strategy == "pct")
     return "pct (depth " + std::to_string(opt.pct_depth) + ", seed " + std::to_string(opt.seed) + ")";
+  if (opt.strategy == "dpor") return "dpor";
   return cache ? "dfs+cache" : "dfs";
 }
 
@@ -94,7 +97,8 @@ ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc
   out.bounds = o.bounds;
   o.stop_on = sc.expect.violation ? sc.expect.invariant : "";
   o.liveness_is_violation = out.liveness;
-  o.cache = strategy->exhaustive() && !opt.no_cache;
+  // The cache prunes DFS only; DPOR is stateless.
+  o.cache = opt.strategy == "dfs" && !opt.no_cache;
   o.cache_bytes = opt.cache_mb << 20;
   out.strategy = describe_strategy(opt, o.cache);
   if (opt.progress && !opt.quiet) o.progress = [&](const checker::Progress& p) { progress_line(sc.name, p); };

@@ -67,6 +67,9 @@ struct Result {
   std::uint64_t states = 0;  // distinct full-state hashes, initial state included
   std::size_t max_depth = 0;
   std::uint64_t cache_hits = 0;  // executions ended at an already explored state
+  // Executions a partial-order reduction stopped early because they could only
+  // repeat an explored class of schedules (included in executions).
+  std::uint64_t redundant_executions = 0;
   bool state_table_full = false; // states counts only those the table could hold
   std::uint64_t state_table_bytes = 0;
   double seconds = 0;

@@ -32,6 +32,23 @@ struct Finding {
   bool operator==(const Finding&) const = default;
 };
 
+// What a step may touch, for partial-order reduction. Objects are numbered by
+// the program (at most 64). Two steps of different threads are dependent when
+// one writes an object the other reads or writes; independent steps must
+// commute (either order reaches the same state, neither enables or disables
+// the other) and must not be told apart by check(): a program whose
+// invariants read several objects makes the steps writing them dependent.
+struct Footprint {
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+
+  bool dependent(const Footprint& o) const { return ((writes & (o.reads | o.writes)) | (o.writes & reads)) != 0; }
+  bool operator==(const Footprint&) const = default;
+};
+
+// The footprint of a step a program does not describe: dependent on everything.
+inline constexpr Footprint kTouchesEverything{~std::uint64_t{0}, ~std::uint64_t{0}};
+
 // Handed to a thread body: the only way a thread gives control back.
 class Yield {
  public:
@@ -55,6 +72,11 @@ class Program {
   virtual void run(ThreadId t, Yield& y) = 0;
   // May the announced step of unfinished thread t run now? (false: blocked)
   virtual bool enabled(ThreadId t) const = 0;
+
+  // The footprint of unfinished thread t's announced step (enabled or not). The
+  // default makes every step dependent: partial-order reduction then reduces
+  // nothing, which is always sound.
+  virtual Footprint footprint(ThreadId) const { return kTouchesEverything; }
 
   // Invariants after every step (and on the initial state); findings appended.
   virtual void check(std::vector<Finding>& out) = 0;

@@ -30,6 +30,20 @@ class Strategy {
   // How many leading steps of this execution repeat the previous one (their
   // states were explored already, so the state cache must not cut them).
   virtual std::size_t repeated_prefix() const { return 0; }
+
+  // Partial-order reduction. When wants_footprints(depth), the engine calls
+  // at_state() at that depth, before pick() and also where the execution ends
+  // (enabled empty), with the footprint of every thread's announced step
+  // ({} for finished threads).
+  virtual bool wants_footprints(std::size_t /*depth*/) const { return false; }
+  virtual void at_state(std::size_t /*depth*/, std::span<const ThreadId> /*enabled*/,
+                        std::span<const Footprint> /*next*/) {}
+  // True when every execution must run to its end, past a violation, so the
+  // strategy sees every step (the steps after a violation are not checked).
+  virtual bool runs_to_end() const { return false; }
+  // Executions the strategy stopped because each of them could only repeat an
+  // explored one (partial-order reduction's sleep sets).
+  virtual std::uint64_t redundant_executions() const { return 0; }
 };
 
 // Exhaustive depth-first search: an odometer over the choice at each depth.

@@ -32,6 +32,38 @@ constexpr std::uint32_t site_id(const char* file, unsigned line) {
 
 #define GMC_SITE(label) ::gmemcheck::model::Site{label, ::gmemcheck::model::site_id(__FILE__, __LINE__)}
 
+// The objects a step may touch (the bits of its checker::Footprint), so that
+// partial-order reduction can tell which steps commute. Each step declares a
+// conservative superset of what it reads and writes between its announcement
+// and the thread's next one.
+namespace obj {
+// page_cache[i], mem_attr_array[i] and spte[i]: everything indexed by a gfn.
+constexpr std::uint64_t page(int index) { return std::uint64_t{1} << index; }
+// Every host page (allocator owner, references, RMP entry, directmap) and the
+// faults' references to them.
+inline constexpr std::uint64_t pfns = std::uint64_t{1} << kMaxPages;
+inline constexpr std::uint64_t folio_locks = pfns << 1;
+// mmu_invalidate_seq, mmu_invalidate_in_progress and the range.
+inline constexpr std::uint64_t invalidation = pfns << 2;
+constexpr std::uint64_t lock(LockId l) { return (pfns << 3) << static_cast<int>(l); }
+// Views: what one invariant reads across several objects. footprint_of() makes
+// every writer of those objects write the view too, so no two of them commute
+// and every schedule of a class shows the invariant the same sequence of values.
+constexpr std::uint64_t spte_view(int gfn) { return (std::uint64_t{1} << 24) << gfn; }
+inline constexpr std::uint64_t balance_view = std::uint64_t{1} << 32;
+}  // namespace obj
+
+struct Touch {
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+};
+constexpr Touch reads(std::uint64_t objects) { return {objects, 0}; }
+constexpr Touch writes(std::uint64_t objects) { return {0, objects}; }
+constexpr Touch operator|(Touch a, Touch b) { return {a.reads | b.reads, a.writes | b.writes}; }
+
+// The footprint of a step that touches `t`, views included.
+checker::Footprint footprint_of(Touch t);
+
 // The arguments of an announced step's label, kept for traces only.
 struct Announced {
   const char* label = "";
@@ -60,6 +92,7 @@ class Machine final : public checker::Program {
   void check_final(std::vector<checker::Finding>& out) override;
   void step_replayed() override { events_.clear(); }
   std::uint64_t state_hash() const override;
+  checker::Footprint footprint(checker::ThreadId t) const override { return footprints_[t]; }
   std::string step_label(checker::ThreadId t) const override;
   void mark() override { marked_ = state_; }
   std::string changes_since_mark() const override;
@@ -76,6 +109,7 @@ class Machine final : public checker::Program {
   void report(std::string invariant, std::string message, bool liveness = false);
   void note_acquire(checker::ThreadId t, LockId lock);
   Announced& announced(checker::ThreadId t) { return announced_[t]; }
+  void declare(checker::ThreadId t, Touch touch) { footprints_[t] = footprint_of(touch); }
   // Which thread took each step of this execution (for lockdep's witnesses).
   void stepped(checker::ThreadId t) { history_.push_back(t); }
 
@@ -85,6 +119,7 @@ class Machine final : public checker::Program {
   State state_;
   State marked_;
   std::array<Announced, kMaxThreads> announced_{};
+  std::array<checker::Footprint, kMaxThreads> footprints_{};
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
   std::vector<checker::ThreadId> history_;

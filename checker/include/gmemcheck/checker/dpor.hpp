@@ -1,0 +1,72 @@
+// Dynamic partial-order reduction (Flanagan and Godefroid, POPL 2005) with
+// sleep sets (Godefroid, 1996).
+//
+// Two schedules that differ only in the order of independent steps (see
+// Footprint) reach the same state through the same per-object histories, so
+// exploring one of them is enough. DPOR explores at least one schedule of
+// every such class: at each new state it looks, for every thread, for the
+// latest earlier step that its announced step depends on but is not ordered
+// after, and marks the state before that step for a backtrack. Sleep sets
+// stop it from completing two schedules of one class: an execution that could
+// only repeat an explored class ends early and counts as redundant.
+//
+// Stateless: every execution replays from the initial state, so memory is
+// proportional to the depth of one execution, never to the number run.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "gmemcheck/checker/strategy.hpp"
+
+namespace gmemcheck::checker {
+
+class DporStrategy final : public Strategy {
+ public:
+  DporStrategy() = default;
+  // Explores only below `prefix`, a fixed schedule whose choices are never
+  // revisited, starting with `sleep` (a thread bitmask) asleep after it: one
+  // unit of a partitioned search, whose caller expands the prefixes fully.
+  DporStrategy(Schedule prefix, std::uint64_t sleep) : prefix_(std::move(prefix)), initial_sleep_(sleep) {}
+
+  bool next_execution() override;
+  ThreadId pick(std::span<const ThreadId> enabled, std::size_t depth) override;
+  bool exhaustive() const override { return true; }
+  std::string name() const override { return "dpor"; }
+  std::size_t repeated_prefix() const override { return repeated_; }
+  bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
+  void at_state(std::size_t depth, std::span<const ThreadId> enabled, std::span<const Footprint> next) override;
+  bool runs_to_end() const override { return true; }
+  std::uint64_t redundant_executions() const override { return redundant_; }
+
+ private:
+  using Mask = std::uint64_t;
+  // The state before step `depth` of the current execution, and that step.
+  struct Node {
+    Mask enabled = 0;
+    Mask sleep = 0;      // threads whose announced step need not be tried here
+    Mask backtrack = 0;  // threads that must be tried here
+    Mask done = 0;       // threads tried here
+    ThreadId chosen = -1;
+    std::vector<Footprint> next;          // every thread's announced step
+    std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
+    std::vector<std::uint32_t> event;     // vector clock of the step taken here
+  };
+
+  void finish_event(std::size_t depth);
+  void find_races(std::size_t depth);
+  void add_backtrack(std::size_t i, ThreadId p, const std::uint32_t* clock_p);
+  Mask child_sleep(const Node& parent) const;
+  std::uint32_t* clock(Node& n, ThreadId t) { return &n.clocks[static_cast<std::size_t>(t) * threads_]; }
+
+  Schedule prefix_;
+  Mask initial_sleep_ = 0;
+  std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
+  std::size_t size_ = 0;
+  std::size_t threads_ = 0;
+  std::size_t repeated_ = 0;
+  std::uint64_t redundant_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace gmemcheck::checker
