@@ -1,5 +1,7 @@
 #include "gmemcheck/checker/dpor.hpp"
 
+#include "gmemcheck/checker/explorer.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
@@ -14,6 +16,14 @@ using Mask = std::uint64_t;
 Mask bit(ThreadId t) { return Mask{1} << t; }
 ThreadId lowest(Mask m) { return static_cast<ThreadId>(std::countr_zero(m)); }
 
+Footprint& operator|=(Footprint& a, const Footprint& b) {
+  a.reads |= b.reads;
+  a.writes |= b.writes;
+  return a;
+}
+
+bool empty(const Footprint& f) { return f.reads == 0 && f.writes == 0; }
+
 }  // namespace
 
 bool DporStrategy::next_execution() {
@@ -22,7 +32,7 @@ bool DporStrategy::next_execution() {
     return true;
   }
   // Back to the deepest state with a thread still to try there.
-  while (size_ > prefix_.size()) {
+  while (size_ > options_.prefix.size()) {
     Node& n = nodes_[size_ - 1];
     Mask todo = n.backtrack & n.enabled & ~n.done & ~n.sleep;
     if (todo) {
@@ -31,9 +41,62 @@ bool DporStrategy::next_execution() {
       repeated_ = size_ - 1;
       return true;
     }
+    complete(size_ - 1);
     --size_;
   }
   return false;
+}
+
+// Node `depth` has nothing left to try: its subtree is explored. Remember it
+// and pass what happened below it up to its parent.
+void DporStrategy::complete(std::size_t depth) {
+  Node& n = nodes_[depth];
+  if (depth > 0)
+    for (std::size_t t = 0; t < threads_; ++t) nodes_[depth - 1].below[t] |= n.below[t];
+  if (!options_.cache || !n.checked || n.hit || cache_full_) return;
+  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
+  if (fresh) {
+    pool_.insert(pool_.end(), n.below.begin(), n.below.end());
+  } else {
+    // Explored again with fewer threads asleep: it now covers both.
+    it->second.sleep &= n.sleep;
+    for (std::size_t t = 0; t < threads_; ++t) pool_[it->second.first + t] |= n.below[t];
+  }
+  // About 64 bytes a hash-map entry, plus the footprints.
+  std::uint64_t bytes = summaries_.size() * 64 + pool_.size() * sizeof(Footprint);
+  if (options_.cache_bytes && bytes >= options_.cache_bytes) cache_full_ = true;
+}
+
+// A state explored before, with no thread asleep then that is awake now:
+// end here, and add the backtracks its subtree's steps would have raced into.
+bool DporStrategy::try_hit(std::size_t depth) {
+  if (!options_.cache) return false;
+  Node& n = nodes_[depth];
+  auto it = summaries_.find(n.hash);
+  if (it == summaries_.end() || (it->second.sleep & ~n.sleep) != 0) return false;
+  ++hits_;
+  n.hit = true;
+  const Footprint* below = &pool_[it->second.first];
+  for (std::size_t pi = 0; pi < threads_; ++pi) {
+    n.below[pi] |= below[pi];
+    if (empty(below[pi])) continue;
+    const auto p = static_cast<ThreadId>(pi);
+    const std::uint32_t* cp = clock(n, p);
+    for (std::size_t i = depth; i-- > options_.prefix.size();) {
+      const Node& b = nodes_[i];
+      const ThreadId q = b.chosen;
+      if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack(i, p, cp);
+    }
+  }
+  return true;
+}
+
+void DporStrategy::add_counts(Result& r) const {
+  r.redundant_executions += redundant_;
+  if (!options_.cache) return;
+  r.cache_hits += hits_;
+  r.state_table_full = r.state_table_full || cache_full_;
+  r.state_table_bytes += summaries_.size() * 64 + pool_.size() * sizeof(Footprint);
 }
 
 ThreadId DporStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
@@ -45,31 +108,38 @@ ThreadId DporStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth
   return t;
 }
 
-void DporStrategy::at_state(std::size_t depth, std::span<const ThreadId> enabled, std::span<const Footprint> next) {
+void DporStrategy::at_state(const StateView& v) {
+  const std::size_t depth = v.depth;
+  const auto& next = v.next;
   if (depth != size_) throw std::logic_error("dpor: at_state() out of order");
   if (threads_ == 0) threads_ = next.size();
   if (threads_ > 64) throw std::logic_error("dpor: at most 64 threads");
   if (nodes_.size() <= depth) nodes_.emplace_back();
   Node& n = nodes_[depth];
   n.enabled = 0;
-  for (ThreadId t : enabled) n.enabled |= bit(t);
+  for (ThreadId t : v.enabled) n.enabled |= bit(t);
   n.next.assign(next.begin(), next.end());
   n.backtrack = n.done = 0;
   n.chosen = -1;
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
+  n.below.assign(threads_, Footprint{});
+  n.hash = v.hash;
+  n.checked = v.checked;
+  n.hit = false;
   if (depth > 0) finish_event(depth - 1);
-  if (depth == prefix_.size())
-    n.sleep = initial_sleep_;
+  if (depth == options_.prefix.size())
+    n.sleep = options_.sleep;
   else
-    n.sleep = depth > 0 && depth > prefix_.size() ? child_sleep(nodes_[depth - 1]) : 0;
+    n.sleep = depth > 0 && depth > options_.prefix.size() ? child_sleep(nodes_[depth - 1]) : 0;
   ++size_;
   find_races(depth);
 
-  if (depth < prefix_.size()) {
-    n.chosen = prefix_[depth];
+  if (depth < options_.prefix.size()) {
+    n.chosen = options_.prefix[depth];
     return;
   }
+  if (try_hit(depth)) return;
   Mask candidates = n.enabled & ~n.sleep;
   if (candidates) {
     n.chosen = lowest(candidates);
@@ -94,6 +164,7 @@ void DporStrategy::finish_event(std::size_t depth) {
     for (std::size_t t = 0; t < threads_; ++t) e.event[t] = std::max(e.event[t], b.event[t]);
   }
   e.event[p] = static_cast<std::uint32_t>(depth + 1);
+  e.below[p] |= f;
   Node& after = nodes_[depth + 1];
   after.clocks = e.clocks;
   std::copy(e.event.begin(), e.event.end(), clock(after, p));
@@ -113,7 +184,7 @@ void DporStrategy::find_races(std::size_t depth) {
       const Node& b = nodes_[i];
       const ThreadId q = b.chosen;
       if (q == p || cp[q] > i || !b.next[q].dependent(f)) continue;
-      if (i >= prefix_.size()) add_backtrack(i, p, cp);  // a prefix is expanded fully by its caller
+      if (i >= options_.prefix.size()) add_backtrack(i, p, cp);  // a prefix is expanded fully by its caller
       break;
     }
   }

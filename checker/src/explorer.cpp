@@ -117,7 +117,7 @@ class Search {
       ++result_.executions;
       report_progress(false);
     }
-    result_.redundant_executions = strategy_.redundant_executions();
+    strategy_.add_counts(result_);
     result_.states = states_.size();
     violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
     result_.state_table_full = states_.full();
@@ -211,14 +211,14 @@ class Search {
   }
 
   // Strategies that reduce by independence see every thread's next step.
-  void report_footprints(std::size_t depth) {
+  void report_footprints(std::size_t depth, bool checked) {
     if (!strategy_.wants_footprints(depth)) return;
     footprints_.resize(static_cast<std::size_t>(program_.thread_count()));
     for (std::size_t t = 0; t < footprints_.size(); ++t) {
       auto id = static_cast<ThreadId>(t);
       footprints_[t] = runner_.finished(id) ? Footprint{} : program_.footprint(id);
     }
-    strategy_.at_state(depth, enabled_, footprints_);
+    strategy_.at_state(StateView{depth, enabled_, footprints_, program_.state_hash(), checked});
   }
 
   void run_execution() {
@@ -235,7 +235,7 @@ class Search {
     if (!unchecked) violated_at_ = kNever;
     for (std::size_t depth = 0;; ++depth) {
       runner_.enabled(enabled_);
-      report_footprints(depth);
+      report_footprints(depth, !unchecked);
       if (enabled_.empty()) {
         if (!unchecked) finish_execution(liveness_counted);
         break;

@@ -90,7 +90,7 @@ void Cpu::unlock(LockId lock, Site site, Touch also) {
 int Cpu::lock_folio_at(int index, Site site, Touch also) {
   r.wait = Wait::folio_at_index;
   r.wait_index = static_cast<std::uint8_t>(index);
-  announce(site, reads(obj::page(index)) | writes(obj::folio_locks) | also, index, 0, "");
+  announce(site, reads(obj::cache(index)) | writes(obj::folio_locks) | also, index, 0, "");
   r.wait = Wait::none;
   int pfn = s.page_cache[index].pfn;
   if (pfn == kNone) return kNone;

@@ -30,18 +30,29 @@ State initial_state(const Scenario& sc) {
   return s;
 }
 
+// check() reads several objects at once: a schedule and its reordering must
+// show each invariant the same sequence of values, so a step that writes one
+// object an invariant reads is made to read the others that invariant reads.
+// Writers of one invariant's objects are then never independent of each
+// other, while writers of different pfns, or of different gfns, still are.
+//   freed_private            pfn[p]
+//   stale_spte, private_spte_shared_rmp
+//                            spte[g], page_cache[g], pfn[p] (p: the mapped
+//                            pfn, any; the faults' references live with pfn[p])
+//   attr_mismatch            spte[g], mem_attr_array[g], the invalidation
+//   invalidate_balance       the invalidation, mmu_lock's writer
 checker::Footprint footprint_of(Touch t) {
-  // The views of check(): a private spte is checked against its gfn's page
-  // cache slot and attribute, the page it maps and the faults' references,
-  // and the open invalidation; the balance check reads the invalidation and
-  // who holds mmu_lock for write.
-  std::uint64_t w = t.writes;
-  for (int g = 0; g < kMaxPages; ++g)
-    if (w & obj::page(g)) w |= obj::spte_view(g);
-  if (t.writes & (obj::pfns | obj::invalidation))
-    for (int g = 0; g < kMaxPages; ++g) w |= obj::spte_view(g);
-  if (t.writes & (obj::invalidation | obj::lock(LockId::mmu))) w |= obj::balance_view;
-  return {t.reads, w};
+  const std::uint64_t w = t.writes;
+  std::uint64_t r = t.reads;
+  for (int g = 0; g < kMaxPages; ++g) {
+    if (w & obj::spte(g)) r |= obj::all_pfns | obj::cache(g) | obj::attr(g) | obj::invalidation;
+    if (w & obj::cache(g)) r |= obj::all_pfns | obj::spte(g);
+    if (w & obj::attr(g)) r |= obj::spte(g) | obj::invalidation;
+  }
+  if (w & obj::all_pfns) r |= obj::all_sptes | obj::all_caches;
+  if (w & obj::invalidation) r |= obj::all_sptes | obj::all_attrs | obj::lock(LockId::mmu);
+  if (w & obj::lock(LockId::mmu)) r |= obj::invalidation;
+  return {r & ~w, w};
 }
 
 Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {

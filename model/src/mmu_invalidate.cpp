@@ -46,7 +46,7 @@ void kvm_mmu_invalidate_begin(Cpu& cpu, int start, int end, Hook under_mmu_lock)
   invalidate_range_add(cpu, start, end);
   // kvm_mmu_unmap_gfn_range(): private and shared SPTEs alike.
   for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(GMC_SITE("kvm_unmap_gfn_range: zap spte[{a}]"), writes(obj::page(cpu.r.i)), cpu.r.i);
+    cpu.step(GMC_SITE("kvm_unmap_gfn_range: zap spte[{a}]"), writes(obj::spte(cpu.r.i)), cpu.r.i);
     cpu.s.spte[cpu.r.i] = Spte{};
   }
   if (under_mmu_lock) under_mmu_lock(cpu, start, end);

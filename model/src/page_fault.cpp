@@ -16,14 +16,14 @@ void kvm_gmem_prepare_folio(Cpu& cpu) {
       if (cpu.r.allocated) rmp_make_private(cpu);
       return;
     case Prepare::unless_uptodate:
-      cpu.step(GMC_SITE("folio_test_uptodate pfn {a}"), reads(obj::page(gfn)), pfn);
+      cpu.step(GMC_SITE("folio_test_uptodate pfn {a}"), reads(obj::cache(gfn)), pfn);
       if (cpu.s.page_cache[gfn].pfn == pfn && cpu.s.page_cache[gfn].uptodate) return;
       rmp_make_private(cpu);
-      cpu.step(GMC_SITE("folio_mark_uptodate pfn {a}"), writes(obj::page(gfn)), pfn);
+      cpu.step(GMC_SITE("folio_mark_uptodate pfn {a}"), writes(obj::cache(gfn)), pfn);
       if (cpu.s.page_cache[gfn].pfn == pfn) cpu.s.page_cache[gfn].uptodate = true;
       return;
     case Prepare::idempotent:
-      cpu.step(GMC_SITE("sev_gmem_prepare: snp_lookup_rmpentry pfn {a}"), reads(obj::pfns), pfn);
+      cpu.step(GMC_SITE("sev_gmem_prepare: snp_lookup_rmpentry pfn {a}"), reads(obj::pfn(pfn)), pfn);
       if (cpu.s.pfn[pfn].rmp == Rmp::private_) return;
       rmp_make_private(cpu);
       return;
@@ -35,17 +35,17 @@ void kvm_gmem_prepare_folio(Cpu& cpu) {
 void kvm_gmem_get_pfn(Cpu& cpu, int gfn) {
   // With no folio to lock, the same step allocates one and inserts it.
   int pfn = cpu.lock_folio_at(gfn, GMC_SITE("kvm_gmem_get_folio: filemap_lock_folio index {a}"),
-                              writes(obj::page(gfn) | obj::pfns));
+                              writes(obj::cache(gfn) | obj::all_pfns));
   cpu.r.allocated = pfn == kNone;
   if (cpu.r.allocated) {
     // Nothing to lock: the same step allocates and inserts a new folio, locked.
     pfn = cpu.alloc_folio(gfn);
-    cpu.step(GMC_SITE("clear_highpage pfn {a}"), reads(obj::pfns) | writes(obj::page(gfn)), pfn);
+    cpu.step(GMC_SITE("clear_highpage pfn {a}"), reads(obj::pfn(pfn)) | writes(obj::cache(gfn)), pfn);
     cpu.host_write(pfn);
     if (cpu.mutated(Mutation::uptodate_before_prepare)) cpu.s.page_cache[gfn].uptodate = true;
   }
   cpu.r.pfn = static_cast<std::int8_t>(pfn);
-  cpu.step(GMC_SITE("folio_get pfn {a}"), writes(obj::pfns), pfn);
+  cpu.step(GMC_SITE("folio_get pfn {a}"), writes(obj::pfn(pfn)), pfn);
   cpu.get_ref(pfn);
   kvm_gmem_prepare_folio(cpu);
   cpu.unlock_folio(pfn, GMC_SITE("folio_unlock pfn {a}"));
@@ -57,7 +57,7 @@ void kvm_gmem_get_pfn(Cpu& cpu, int gfn) {
 // site: a retry and a finished fault continue differently from here, and the
 // site is what tells their states apart.
 void release_pfn(Cpu& cpu, Site site) {
-  cpu.step(site, writes(obj::pfns), cpu.r.pfn);
+  cpu.step(site, writes(obj::pfn(cpu.r.pfn)), cpu.r.pfn);
   cpu.put_ref(cpu.r.pfn);
   cpu.r.holds_ref = false;
   cpu.r.pfn = kNone;
@@ -72,7 +72,7 @@ bool mmu_invalidate_retry_gfn(const State& s, std::uint32_t mmu_seq, int gfn) {
 bool fault_pass(Cpu& cpu, int gfn, Attr access) {
   cpu.step(GMC_SITE("mmu_seq = mmu_invalidate_seq"), reads(obj::invalidation));
   cpu.r.mmu_seq = cpu.s.mmu_invalidate_seq;
-  cpu.step(GMC_SITE("kvm_mem_is_private(gfn {a})"), reads(obj::page(gfn)), gfn);
+  cpu.step(GMC_SITE("kvm_mem_is_private(gfn {a})"), reads(obj::attr(gfn)), gfn);
   if (cpu.s.mem_attr_array[gfn] != access) {
     cpu.finish(Status::exited_to_userspace);  // KVM_EXIT_MEMORY_FAULT
     return false;
@@ -93,7 +93,7 @@ void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
     if (cpu.r.status != Status::running) return;
     const bool leaks = is_private && cpu.mutated(Mutation::retry_leaks_ref);
     // A leaking fault forgets its reference as part of this step.
-    cpu.unlock(LockId::mmu, GMC_SITE("read_unlock(mmu_lock) (retry)"), leaks ? writes(obj::pfns) : Touch{});
+    cpu.unlock(LockId::mmu, GMC_SITE("read_unlock(mmu_lock) (retry)"), leaks ? writes(obj::pfn(cpu.r.pfn)) : Touch{});
     if (leaks) {
       cpu.r.holds_ref = false;  // the historical bug: the reference is forgotten
       cpu.r.pfn = kNone;
@@ -108,7 +108,7 @@ void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
       return;
     }
   }
-  cpu.step(GMC_SITE("kvm_tdp_mmu_map: spte[{a}] = {s}"), writes(obj::page(gfn)), gfn, 0, name(access));
+  cpu.step(GMC_SITE("kvm_tdp_mmu_map: spte[{a}] = {s}"), writes(obj::spte(gfn)), gfn, 0, name(access));
   cpu.s.spte[gfn] = Spte{true, is_private, is_private ? cpu.r.pfn : kNone};
   cpu.unlock(LockId::mmu, GMC_SITE("read_unlock(mmu_lock)"));
   if (is_private) release_pfn(cpu, GMC_SITE("kvm_release_pfn_clean pfn {a}"));

@@ -21,17 +21,17 @@ void truncate_inode_pages_range(Cpu& cpu, int start, int end) {
     if (pfn == kNone) continue;
     cpu.r.pfn = static_cast<std::int8_t>(pfn);
     if (cpu.mutated(Mutation::zero_partial_folio)) {
-      cpu.step(GMC_SITE("truncate_inode_partial_folio: folio_zero_range pfn {a}"), reads(obj::pfns), pfn);
+      cpu.step(GMC_SITE("truncate_inode_partial_folio: folio_zero_range pfn {a}"), reads(obj::pfn(pfn)), pfn);
       cpu.host_write(pfn);
     }
-    cpu.step(GMC_SITE("filemap_remove_folio index {a} (pfn {b})"), writes(obj::page(index) | obj::pfns), index, pfn);
+    cpu.step(GMC_SITE("filemap_remove_folio index {a} (pfn {b})"), writes(obj::cache(index) | obj::pfn(pfn)), index, pfn);
     cpu.s.page_cache[index] = Folio{};
     cpu.s.pfn[pfn].owner = Owner::in_flight;
     if (cpu.variant.free_folio_shared) {
-      cpu.step(GMC_SITE("kvm_gmem_free_folio: rmpupdate pfn {a} -> shared"), writes(obj::pfns), Sleeps::yes, pfn);
+      cpu.step(GMC_SITE("kvm_gmem_free_folio: rmpupdate pfn {a} -> shared"), writes(obj::pfn(pfn)), Sleeps::yes, pfn);
       cpu.s.pfn[pfn].rmp = Rmp::shared;
     }
-    cpu.step(GMC_SITE("folio_put pfn {a} (page cache reference)"), writes(obj::pfns), pfn);
+    cpu.step(GMC_SITE("folio_put pfn {a} (page cache reference)"), writes(obj::pfn(pfn)), pfn);
     cpu.put_ref(pfn);
     cpu.unlock_folio(pfn, GMC_SITE("folio_unlock pfn {a}"));
   }

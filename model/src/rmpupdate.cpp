@@ -9,11 +9,11 @@ namespace gmemcheck::model {
 void rmp_make_private(Cpu& cpu) {
   int pfn = cpu.r.pfn;
   if (cpu.variant.rmp_hooks_2023) {
-    cpu.step(GMC_SITE("invalidate_direct_map pfn {a}"), writes(obj::pfns), Sleeps::yes, pfn);
+    cpu.step(GMC_SITE("invalidate_direct_map pfn {a}"), writes(obj::pfn(pfn)), Sleeps::yes, pfn);
     cpu.s.pfn[pfn].directmap_unmapped = true;
-    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), writes(obj::pfns), pfn);
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), writes(obj::pfn(pfn)), pfn);
   } else {
-    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), writes(obj::pfns), Sleeps::yes, pfn);
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> private"), writes(obj::pfn(pfn)), Sleeps::yes, pfn);
   }
   cpu.s.pfn[pfn].rmp = Rmp::private_;
 }
@@ -21,19 +21,19 @@ void rmp_make_private(Cpu& cpu) {
 void rmp_make_shared(Cpu& cpu) {
   int pfn = cpu.r.pfn;
   if (cpu.variant.rmp_hooks_2023) {
-    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), writes(obj::pfns), pfn);
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), writes(obj::pfn(pfn)), pfn);
     cpu.s.pfn[pfn].rmp = Rmp::shared;
-    cpu.step(GMC_SITE("restore_direct_map pfn {a}"), writes(obj::pfns), Sleeps::yes, pfn);
+    cpu.step(GMC_SITE("restore_direct_map pfn {a}"), writes(obj::pfn(pfn)), Sleeps::yes, pfn);
     cpu.s.pfn[pfn].directmap_unmapped = false;
   } else {
-    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), writes(obj::pfns), Sleeps::yes, pfn);
+    cpu.step(GMC_SITE("rmpupdate pfn {a} -> shared"), writes(obj::pfn(pfn)), Sleeps::yes, pfn);
     cpu.s.pfn[pfn].rmp = Rmp::shared;
   }
 }
 
 void rmpupdate_page_cache_range(Cpu& cpu, int start, int end, Attr to, Site lookup) {
   for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(lookup, reads(obj::page(cpu.r.i)), cpu.r.i);
+    cpu.step(lookup, reads(obj::cache(cpu.r.i)), cpu.r.i);
     cpu.r.pfn = cpu.s.page_cache[cpu.r.i].pfn;
     if (cpu.r.pfn == kNone) continue;
     if (to == Attr::private_)
@@ -47,7 +47,7 @@ void rmpupdate_page_cache_range(Cpu& cpu, int start, int end, Attr to, Site look
 // A bare RMPUPDATE as a scenario thread: read the page cache once, then act on
 // that pfn with no lock and no reference, whatever happens to the folio.
 void rmpupdate_thread(Cpu& cpu, int index, Attr to) {
-  cpu.step(GMC_SITE("filemap_get_folio index {a}"), reads(obj::page(index)), index);
+  cpu.step(GMC_SITE("filemap_get_folio index {a}"), reads(obj::cache(index)), index);
   cpu.r.pfn = cpu.s.page_cache[index].pfn;
   if (cpu.r.pfn == kNone) return;
   if (to == Attr::private_)

@@ -25,7 +25,7 @@ void kvm_vm_set_mem_attributes(Cpu& cpu, int start, int end, Attr attr) {
     cpu.lock(LockId::filemap_invalidate, Mode::exclusive, GMC_SITE("filemap_invalidate_lock (lock_inversion)"));
   kvm_mmu_invalidate_begin(cpu, start, end, nullptr);
   for (cpu.r.i = static_cast<std::uint8_t>(start); cpu.r.i < end; ++cpu.r.i) {
-    cpu.step(GMC_SITE("xa_store mem_attr_array[{a}] = {s}"), writes(obj::page(cpu.r.i)), cpu.r.i, 0, name(attr));
+    cpu.step(GMC_SITE("xa_store mem_attr_array[{a}] = {s}"), writes(obj::attr(cpu.r.i)), cpu.r.i, 0, name(attr));
     cpu.s.mem_attr_array[cpu.r.i] = attr;
   }
   if (hooks && !under_mmu_lock) kvm_arch_gmem_set_mem_attributes(cpu, start, end);

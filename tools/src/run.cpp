@@ -60,7 +60,8 @@ std::unique_ptr<checker::Strategy> make_strategy(const RunOptions& opt, const mo
   if (opt.strategy == "random") return std::make_unique<checker::RandomStrategy>(opt.seed);
   if (opt.strategy == "pct")
     return std::make_unique<checker::PctStrategy>(opt.seed, static_cast<int>(sc.threads.size()), opt.pct_depth);
-  if (opt.strategy == "dpor") return std::make_unique<checker::DporStrategy>();
+  if (opt.strategy == "dpor")
+    return std::make_unique<checker::DporStrategy>(checker::DporOptions{!opt.no_cache, opt.cache_mb << 20, {}, 0});
   return std::make_unique<checker::DfsStrategy>();
 }
 
@@ -68,7 +69,7 @@ std::string describe_strategy(const RunOptions& opt, bool cache) {
   if (opt.strategy == "random") return "random (seed " + std::to_string(opt.seed) + ")";
   if (opt.strategy == "pct")
     return "pct (depth " + std::to_string(opt.pct_depth) + ", seed " + std::to_string(opt.seed) + ")";
-  if (opt.strategy == "dpor") return "dpor";
+  if (opt.strategy == "dpor") return opt.no_cache ? "dpor" : "dpor+cache";
   return cache ? "dfs+cache" : "dfs";
 }
 

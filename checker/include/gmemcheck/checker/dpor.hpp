@@ -10,24 +10,40 @@
 // stop it from completing two schedules of one class: an execution that could
 // only repeat an explored class ends early and counts as redundant.
 //
-// Stateless: every execution replays from the initial state, so memory is
-// proportional to the depth of one execution, never to the number run.
+// Every execution replays from the initial state. Without the cache, memory
+// is proportional to the depth of one execution, never to the number run.
+//
+// With the cache, a state whose subtree was explored already ends the
+// execution that reaches it again. The subtree's steps could have raced with
+// the steps that led here this time, so each explored state keeps, per thread,
+// the union of the footprints of every step below it; at a hit, every earlier
+// step of the execution that one of those could depend on, and that does not
+// already happen before that thread, gets a backtrack. That over-approximates
+// the races exploring the subtree again would find. A hit also needs the state
+// to have been explored with no thread asleep that is awake now.
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "gmemcheck/checker/strategy.hpp"
 
 namespace gmemcheck::checker {
 
+struct DporOptions {
+  bool cache = false;
+  std::uint64_t cache_bytes = 0;  // 0: unlimited; a full cache only stops caching
+  // Explore only below `prefix`, a fixed schedule whose choices are never
+  // revisited, with `sleep` (a thread bitmask) asleep after it: one unit of a
+  // partitioned search, whose caller expands the prefixes fully.
+  Schedule prefix;
+  std::uint64_t sleep = 0;
+};
+
 class DporStrategy final : public Strategy {
  public:
-  DporStrategy() = default;
-  // Explores only below `prefix`, a fixed schedule whose choices are never
-  // revisited, starting with `sleep` (a thread bitmask) asleep after it: one
-  // unit of a partitioned search, whose caller expands the prefixes fully.
-  DporStrategy(Schedule prefix, std::uint64_t sleep) : prefix_(std::move(prefix)), initial_sleep_(sleep) {}
+  explicit DporStrategy(DporOptions o = {}) : options_(std::move(o)) {}
 
   bool next_execution() override;
   ThreadId pick(std::span<const ThreadId> enabled, std::size_t depth) override;
@@ -35,9 +51,9 @@ class DporStrategy final : public Strategy {
   std::string name() const override { return "dpor"; }
   std::size_t repeated_prefix() const override { return repeated_; }
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
-  void at_state(std::size_t depth, std::span<const ThreadId> enabled, std::span<const Footprint> next) override;
+  void at_state(const StateView& state) override;
   bool runs_to_end() const override { return true; }
-  std::uint64_t redundant_executions() const override { return redundant_; }
+  void add_counts(Result& r) const override;
 
  private:
   using Mask = std::uint64_t;
@@ -51,16 +67,31 @@ class DporStrategy final : public Strategy {
     std::vector<Footprint> next;          // every thread's announced step
     std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
     std::vector<std::uint32_t> event;     // vector clock of the step taken here
+    std::vector<Footprint> below;         // per thread: every step from here on, so far
+    std::uint64_t hash = 0;
+    bool checked = true;
+    bool hit = false;                     // ended here: explored before
+  };
+  // An explored state: the sleep set it was explored with and, per thread,
+  // the footprints of every step below it (threads_ entries from `first`).
+  struct Summary {
+    Mask sleep;
+    std::size_t first;
   };
 
   void finish_event(std::size_t depth);
   void find_races(std::size_t depth);
   void add_backtrack(std::size_t i, ThreadId p, const std::uint32_t* clock_p);
+  bool try_hit(std::size_t depth);
+  void complete(std::size_t depth);
   Mask child_sleep(const Node& parent) const;
   std::uint32_t* clock(Node& n, ThreadId t) { return &n.clocks[static_cast<std::size_t>(t) * threads_]; }
 
-  Schedule prefix_;
-  Mask initial_sleep_ = 0;
+  DporOptions options_;
+  std::unordered_map<std::uint64_t, Summary> summaries_;
+  std::vector<Footprint> pool_;
+  bool cache_full_ = false;
+  std::uint64_t hits_ = 0;
   std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
   std::size_t size_ = 0;
   std::size_t threads_ = 0;

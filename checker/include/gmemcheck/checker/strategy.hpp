@@ -16,6 +16,19 @@ namespace gmemcheck::checker {
 // The one schedule representation: which thread takes each step.
 using Schedule = std::vector<ThreadId>;
 
+struct Result;
+
+// A state as a reducing strategy sees it.
+struct StateView {
+  std::size_t depth = 0;
+  std::span<const ThreadId> enabled;
+  std::span<const Footprint> next;  // every thread's announced step ({} once finished)
+  std::uint64_t hash = 0;           // of the full state
+  // False past a violation: the state was reached but not checked, so it must
+  // not stand for checked ones.
+  bool checked = true;
+};
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
@@ -33,17 +46,14 @@ class Strategy {
 
   // Partial-order reduction. When wants_footprints(depth), the engine calls
   // at_state() at that depth, before pick() and also where the execution ends
-  // (enabled empty), with the footprint of every thread's announced step
-  // ({} for finished threads).
+  // (enabled empty).
   virtual bool wants_footprints(std::size_t /*depth*/) const { return false; }
-  virtual void at_state(std::size_t /*depth*/, std::span<const ThreadId> /*enabled*/,
-                        std::span<const Footprint> /*next*/) {}
+  virtual void at_state(const StateView& /*state*/) {}
   // True when every execution must run to its end, past a violation, so the
   // strategy sees every step (the steps after a violation are not checked).
   virtual bool runs_to_end() const { return false; }
-  // Executions the strategy stopped because each of them could only repeat an
-  // explored one (partial-order reduction's sleep sets).
-  virtual std::uint64_t redundant_executions() const { return 0; }
+  // The strategy's own counts (redundant executions, cache hits) into r.
+  virtual void add_counts(Result& /*r*/) const {}
 };
 
 // Exhaustive depth-first search: an odometer over the choice at each depth.

@@ -37,20 +37,22 @@ constexpr std::uint32_t site_id(const char* file, unsigned line) {
 // conservative superset of what it reads and writes between its announcement
 // and the thread's next one.
 namespace obj {
-// page_cache[i], mem_attr_array[i] and spte[i]: everything indexed by a gfn.
-constexpr std::uint64_t page(int index) { return std::uint64_t{1} << index; }
-// Every host page (allocator owner, references, RMP entry, directmap) and the
-// faults' references to them.
-inline constexpr std::uint64_t pfns = std::uint64_t{1} << kMaxPages;
-inline constexpr std::uint64_t folio_locks = pfns << 1;
-// mmu_invalidate_seq, mmu_invalidate_in_progress and the range.
-inline constexpr std::uint64_t invalidation = pfns << 2;
-constexpr std::uint64_t lock(LockId l) { return (pfns << 3) << static_cast<int>(l); }
-// Views: what one invariant reads across several objects. footprint_of() makes
-// every writer of those objects write the view too, so no two of them commute
-// and every schedule of a class shows the invariant the same sequence of values.
-constexpr std::uint64_t spte_view(int gfn) { return (std::uint64_t{1} << 24) << gfn; }
-inline constexpr std::uint64_t balance_view = std::uint64_t{1} << 32;
+constexpr std::uint64_t bit(int n) { return std::uint64_t{1} << n; }
+constexpr std::uint64_t spte(int gfn) { return bit(gfn); }
+constexpr std::uint64_t attr(int gfn) { return bit(kMaxPages + gfn); }
+// page_cache[index]: the folio's pfn and its uptodate flag.
+constexpr std::uint64_t cache(int index) { return bit(2 * kMaxPages + index); }
+inline constexpr std::uint64_t all_sptes = bit(kMaxPages) - 1;
+inline constexpr std::uint64_t all_attrs = all_sptes << kMaxPages;
+inline constexpr std::uint64_t all_caches = all_sptes << (2 * kMaxPages);
+inline constexpr std::uint64_t invalidation = bit(3 * kMaxPages);  // seq, in_progress, range
+inline constexpr std::uint64_t folio_locks = bit(3 * kMaxPages + 1);
+constexpr std::uint64_t lock(LockId l) { return bit(3 * kMaxPages + 2 + static_cast<int>(l)); }
+// A host page (allocator owner, references, RMP entry, directmap) and the
+// faults' references to it. More pfns than bits: pfns share bits modulo.
+inline constexpr int kPfnBase = 3 * kMaxPages + 2 + static_cast<int>(LockId::count);
+constexpr std::uint64_t pfn(int p) { return bit(kPfnBase + p % (64 - kPfnBase)); }
+inline constexpr std::uint64_t all_pfns = ~(bit(kPfnBase) - 1);
 }  // namespace obj
 
 struct Touch {
@@ -61,7 +63,8 @@ constexpr Touch reads(std::uint64_t objects) { return {objects, 0}; }
 constexpr Touch writes(std::uint64_t objects) { return {0, objects}; }
 constexpr Touch operator|(Touch a, Touch b) { return {a.reads | b.reads, a.writes | b.writes}; }
 
-// The footprint of a step that touches `t`, views included.
+// The footprint of a step that touches `t`, with what check() adds: see
+// footprint_of() in machine.cpp.
 checker::Footprint footprint_of(Touch t);
 
 // The arguments of an announced step's label, kept for traces only.
