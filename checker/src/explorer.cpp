@@ -231,9 +231,13 @@ class Search {
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
     // A strategy that runs executions to their end may replay a prefix that
     // broke an invariant: everything after that step goes unchecked.
-    bool unchecked = violated_at_ < repeated;
-    if (!unchecked) violated_at_ = kNever;
+    if (violated_at_ >= repeated) violated_at_ = kNever;
+    bool unchecked = false;
     for (std::size_t depth = 0;; ++depth) {
+      if (!unchecked && depth > violated_at_) {
+        unchecked = true;
+        program_.set_checked(false);
+      }
       runner_.enabled(enabled_);
       report_footprints(depth, !unchecked);
       if (enabled_.empty()) {
@@ -266,7 +270,6 @@ class Search {
       if (step_ends_execution(depth, liveness_counted)) {
         if (!strategy_.runs_to_end()) break;
         violated_at_ = depth;
-        unchecked = true;
       }
     }
     runner_.stop();

@@ -83,6 +83,10 @@ class Program {
   // Called instead of check() after a step that repeats one already checked
   // (the same step from the same state): drop whatever the step raised.
   virtual void step_replayed() {}
+  // Called with false when the steps that follow run past a violation, only so
+  // the engine sees where they lead: nothing they do may count, not even in
+  // state kept across executions. reset() checks again.
+  virtual void set_checked(bool) {}
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;
   // Hash of the full state, thread registers included.

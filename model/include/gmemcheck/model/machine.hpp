@@ -94,6 +94,7 @@ class Machine final : public checker::Program {
   void check(std::vector<checker::Finding>& out) override;
   void check_final(std::vector<checker::Finding>& out) override;
   void step_replayed() override { events_.clear(); }
+  void set_checked(bool checked) override { checked_ = checked; }
   std::uint64_t state_hash() const override;
   checker::Footprint footprint(checker::ThreadId t) const override { return footprints_[t]; }
   std::string step_label(checker::ThreadId t) const override;
@@ -125,6 +126,7 @@ class Machine final : public checker::Program {
   std::array<checker::Footprint, kMaxThreads> footprints_{};
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
+  bool checked_ = true;
   std::vector<checker::ThreadId> history_;
   std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)> lockdep_{};
 };
