@@ -145,12 +145,47 @@ void Machine::note_acquire(checker::ThreadId t, LockId lock) {
     if (!fwd.seen) fwd = {true, false, here, history_};
     if (rev.seen && !rev.reported) {
       fwd.reported = rev.reported = true;
-      report("lock_order", std::string(name(held)) + " then " + name(lock) + " (" + here + "), but " +
-                               name(lock) + " then " + name(held) + " (" + rev.site + ")");
-      events_.back().prelude = rev.steps;
-      events_.back().ends_execution = false;
+      events_.push_back(lock_order(held, lock, here, rev));
     }
   }
+}
+
+// `here`: where the execution being reported took `taken` while holding `held`.
+checker::Finding Machine::lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const {
+  checker::Finding f{"lock_order",
+                     std::string(name(held)) + " then " + name(taken) + " (" + here + "), but " + name(taken) +
+                         " then " + name(held) + " (" + rev.site + ")",
+                     false};
+  f.prelude = rev.steps;
+  f.ends_execution = false;
+  return f;
+}
+
+std::vector<checker::Program::Observation> Machine::observations() const {
+  std::vector<Observation> out;
+  for (int h = 0; h < static_cast<int>(LockId::count); ++h)
+    for (int l = 0; l < static_cast<int>(LockId::count); ++l)
+      if (lockdep_[h][l].seen)
+        out.push_back({std::string(name(static_cast<LockId>(h))) + ">" + name(static_cast<LockId>(l)),
+                       lockdep_[h][l].site, lockdep_[h][l].steps});
+  return out;
+}
+
+void Machine::observe(const Observation& o, std::vector<Revealed>& out) {
+  for (int h = 0; h < static_cast<int>(LockId::count); ++h)
+    for (int l = 0; l < static_cast<int>(LockId::count); ++l) {
+      auto held = static_cast<LockId>(h), taken = static_cast<LockId>(l);
+      if (o.key != std::string(name(held)) + ">" + name(taken)) continue;
+      LockEdge& fwd = lockdep_[h][l];
+      LockEdge& rev = lockdep_[l][h];
+      if (fwd.seen) return;
+      fwd = {true, false, o.where, o.schedule};
+      if (rev.seen && !rev.reported) {
+        fwd.reported = rev.reported = true;
+        out.push_back({lock_order(held, taken, fwd.site, rev), fwd.steps});
+      }
+      return;
+    }
 }
 
 }  // namespace gmemcheck::model

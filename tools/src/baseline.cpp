@@ -38,6 +38,10 @@ BaselineEntry entry(const std::string& path, const json& e, const std::string& p
   }
   b.executions = count(path, e, ptr, "executions");
   b.states = count(path, e, ptr, "states");
+  if (e.contains("strategy")) {
+    if (!e.at("strategy").is_string()) bad(path, ptr + "/strategy", "expected a string such as \"dpor+cache\"");
+    b.strategy = e.at("strategy").get<std::string>();
+  }
   return b;
 }
 
@@ -65,11 +69,12 @@ std::string baseline_text(const Baseline& old, const std::vector<ScenarioResult>
     for (const auto& [id, cx] : r.result.violations) e.invariants.push_back(id);
     e.executions = r.result.executions;
     e.states = r.result.states;
+    e.strategy = r.strategy;
   }
   json scenarios = json::object();
   for (const auto& [name, e] : next)
     scenarios[name] = {{"verdict", e.verdict}, {"invariants", e.invariants}, {"executions", e.executions},
-                       {"states", e.states}};
+                       {"states", e.states},     {"strategy", e.strategy}};
   // nlohmann's objects keep their keys sorted: the file diffs well in review.
   return json{{"format_version", 1}, {"scenarios", scenarios}}.dump(2) + "\n";
 }

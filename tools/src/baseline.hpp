@@ -15,6 +15,7 @@ struct BaselineEntry {
   std::vector<std::string> invariants;
   std::uint64_t executions = 0;
   std::uint64_t states = 0;
+  std::string strategy;  // the search the counts come from (empty: not recorded)
 };
 
 using Baseline = std::map<std::string, BaselineEntry>;

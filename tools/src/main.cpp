@@ -8,6 +8,7 @@
 #include "gmemcheck/tools/list.hpp"
 #include "gmemcheck/tools/replay.hpp"
 #include "gmemcheck/tools/run.hpp"
+#include "gmemcheck/tools/shard.hpp"
 
 using namespace gmemcheck::tools;
 
@@ -32,8 +33,8 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order)")
       ->check(CLI::Range(1, 256));
   run->add_option("--strategy", o.strategy,
-                  "dfs: every interleaving (default); dpor: one interleaving per class of equivalent ones; "
-                  "random, pct: bug finding, never a pass")
+                  "dpor: one interleaving per class of equivalent ones, with a state cache; dfs: every "
+                  "interleaving, with a state cache; random, pct: bug finding, never a pass")
       ->check(CLI::IsMember({"dfs", "dpor", "random", "pct"}))
       ->capture_default_str();
   run->add_option("--seed", o.seed, "Seed of the random and pct strategies")->capture_default_str();
@@ -45,6 +46,35 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_flag("--no-cache", o.no_cache,
                 "Stateless search: run every schedule instead of stopping at states already explored");
   run->add_flag("-q,--quiet", o.quiet, "Only result lines: no interleavings, no progress");
+  run->add_option("--units", o.units,
+                  "Split each dpor search into at least this many units, each with its own cache (default: "
+                  "split into 8 only for --jobs on one scenario); counts depend on the units, never on --jobs")
+      ->check(CLI::Range(1, 100000));
+  run->add_option_function<std::string>(
+         "--shard",
+         [&o](const std::string& v) {
+           try {
+             parse_shard(v, o);
+           } catch (const InputError& e) {
+             throw CLI::ValidationError(e.what());
+           }
+         },
+         "K/N: explore shard K of N of the dpor search and write a result file per scenario for merge")
+      ->type_name("K/N");
+  run->add_option("--shard-dir", o.shard_dir, "Where --shard writes its result files")->capture_default_str();
+}
+
+void add_merge(CLI::App& app, std::vector<std::string>& files, RunOptions& o) {
+  auto* merge = app.add_subcommand("merge", "Combine the shard result files of run --shard into one result.");
+  merge->footer(
+      "Example:\n  gmemcheck run scenarios/big.json --shard 1/2   # on one machine\n"
+      "  gmemcheck run scenarios/big.json --shard 2/2   # on another\n"
+      "  gmemcheck merge big.shard-*-of-2.json\n\n"
+      "Exit status: as run; 2 when a shard is missing, given twice, or ran other inputs.");
+  merge->add_option("files", files, "Shard result files or directories")->required();
+  merge->add_option("--trace-dir", o.trace_dir, "Where counterexample traces are written")->capture_default_str();
+  merge->add_option("--json", o.json_out, "Also write the results as JSON to this file");
+  merge->add_flag("-q,--quiet", o.quiet, "Only result lines");
 }
 
 void add_replay(CLI::App& app, std::vector<std::string>& traces, ReplayOptions& o) {
@@ -114,6 +144,9 @@ int main(int argc, char** argv) {
   add_trace(app, trace_file, fixed_by, trace_dir);
   add_run(app, inputs, run_opt);
   add_replay(app, traces, replay_opt);
+  std::vector<std::string> shard_files;
+  RunOptions merge_opt;
+  add_merge(app, shard_files, merge_opt);
   auto* list = app.add_subcommand("list", "List variants, mutations, invariants or paths with a description.");
   list->footer("Example:\n  gmemcheck list invariants");
   list->add_option("what", list_what, "variants | mutations | invariants | paths")->required();
@@ -132,6 +165,7 @@ int main(int argc, char** argv) {
       run_opt.progress = isatty(STDERR_FILENO);
       return run_command(inputs, run_opt, std::cout, std::cerr);
     }
+    if (app.got_subcommand("merge")) return merge_command(shard_files, merge_opt, std::cout, std::cerr);
     if (app.got_subcommand("replay")) return replay_command(traces, replay_opt, std::cout, std::cerr);
     if (app.got_subcommand("gate")) {
       gate_opt.progress = isatty(STDERR_FILENO);

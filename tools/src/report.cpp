@@ -53,7 +53,8 @@ std::string result_line(const ScenarioResult& r) {
   line += "  " + r.verdict;
   if (!x.violations.empty()) line += " " + invariants_found(x);
   line += "  [" + status_name(r.status) + "; expected " + expectation(r.scenario) + "]";
-  if (r.strategy != "dfs+cache") line += "  [" + r.strategy + "]";
+  if (r.strategy != "dpor+cache" || r.units > 1)
+    line += "  [" + r.strategy + (r.units > 1 ? ", " + std::to_string(r.units) + " units" : "") + "]";
   line += "  executions " + std::to_string(x.executions) + ", steps " + std::to_string(x.steps) + ", states " +
           std::to_string(x.states) + ", depth " + std::to_string(x.max_depth) + ", " + seconds(x.seconds) + " s";
   for (const auto& [inv, n] : x.liveness_executions)
@@ -63,7 +64,7 @@ std::string result_line(const ScenarioResult& r) {
             " states; the search went on uncached beyond them (--cache-mb raises it)";
   if (r.status == Status::inconclusive)
     line += "\n    inconclusive: " + (x.cut_reason.empty() ? std::string("the search was cut short") : x.cut_reason) +
-            (r.strategy.rfind("dfs", 0) == 0 ? "; raise or remove that bound to finish the search" : "");
+            (r.strategy.rfind("dfs", 0) == 0 || r.strategy.rfind("dpor", 0) == 0 ? "; raise or remove that bound to finish the search" : "");
   return line;
 }
 
@@ -95,6 +96,7 @@ json result_json(const ScenarioResult& r) {
             {"variant", std::string(r.scenario.variant->name)},
             {"mutations", r.scenario.mutations.names()},
             {"strategy", r.strategy},
+            {"units", r.units},
             {"expect", r.scenario.expect.violation
                            ? json{{"verdict", "violation"}, {"invariant", r.scenario.expect.invariant}}
                            : json{{"verdict", "pass"}}},

@@ -1,6 +1,7 @@
 #include "gmemcheck/tools/run.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "gmemcheck/checker/dpor.hpp"
 #include "gmemcheck/model/machine.hpp"
 #include "gmemcheck/tools/report.hpp"
+#include "gmemcheck/tools/shard.hpp"
 #include "gmemcheck/tools/trace.hpp"
 
 namespace gmemcheck::tools {
@@ -60,8 +62,6 @@ std::unique_ptr<checker::Strategy> make_strategy(const RunOptions& opt, const mo
   if (opt.strategy == "random") return std::make_unique<checker::RandomStrategy>(opt.seed);
   if (opt.strategy == "pct")
     return std::make_unique<checker::PctStrategy>(opt.seed, static_cast<int>(sc.threads.size()), opt.pct_depth);
-  if (opt.strategy == "dpor")
-    return std::make_unique<checker::DporStrategy>(checker::DporOptions{!opt.no_cache, opt.cache_mb << 20, {}, 0});
   return std::make_unique<checker::DfsStrategy>();
 }
 
@@ -84,32 +84,71 @@ model::Scenario load_scenario_file(const std::string& path) {
   }
 }
 
+checker::Options search_options(const model::Scenario& sc, const RunOptions& opt) {
+  checker::Options o;
+  o.bounds = effective_bounds(sc, opt);
+  const bool exhaustive = opt.strategy == "dfs" || opt.strategy == "dpor";
+  if (!exhaustive && !o.bounds.executions) o.bounds.executions = kDefaultRandomExecutions;
+  o.stop_on = sc.expect.violation ? sc.expect.invariant : "";
+  o.liveness_is_violation = opt.liveness || sc.expect.invariant == "retry_bound";
+  // The engine's cache prunes DFS; DPOR keeps its own, per unit.
+  o.cache = opt.strategy == "dfs" && !opt.no_cache;
+  o.cache_bytes = opt.cache_mb << 20;
+  return o;
+}
+
+std::vector<checker::Unit> search_units(const model::Scenario& sc, const RunOptions& opt) {
+  std::size_t min_units = opt.units;
+  if (!min_units && opt.shards) min_units = std::max<std::size_t>(checker::kDefaultMinUnits, 2 * opt.shards);
+  if (!min_units) min_units = opt.search_jobs > 1 ? checker::kDefaultMinUnits : 1;
+  model::Machine probe(sc);
+  return checker::split(probe, min_units);
+}
+
+std::vector<checker::UnitResult> explore_scenario_units(const model::Scenario& sc, const RunOptions& opt,
+                                                        const checker::Options& o, checker::Shard shard) {
+  auto make_program = [&sc] { return std::make_unique<model::Machine>(sc); };
+  checker::DporOptions d{!opt.no_cache, opt.cache_mb << 20, {}, 0};
+  auto make_strategy = [d](const checker::Unit& u) {
+    checker::DporOptions mine = d;
+    mine.prefix = u.prefix;
+    mine.sleep = u.sleep;
+    return std::make_unique<checker::DporStrategy>(std::move(mine));
+  };
+  return checker::explore_units(make_program, make_strategy, search_units(sc, opt), o, opt.search_jobs, shard);
+}
+
+void conclude(ScenarioResult& out) {
+  out.verdict = verdict_of(out.result);
+  out.status = status_of(out.scenario, out.result);
+}
+
 ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt) {
   ScenarioResult out;
   out.file = file;
   out.scenario = sc;
-  out.bounds = effective_bounds(sc, opt);
-  out.liveness = opt.liveness || sc.expect.invariant == "retry_bound";
-  model::Machine machine(sc);
-  std::unique_ptr<checker::Strategy> strategy = make_strategy(opt, sc);
-  checker::Options o;
-  o.bounds = out.bounds;
-  if (!strategy->exhaustive() && !o.bounds.executions) o.bounds.executions = kDefaultRandomExecutions;
+  checker::Options o = search_options(sc, opt);
   out.bounds = o.bounds;
-  o.stop_on = sc.expect.violation ? sc.expect.invariant : "";
-  o.liveness_is_violation = out.liveness;
-  // The cache prunes DFS only; DPOR is stateless.
-  o.cache = opt.strategy == "dfs" && !opt.no_cache;
-  o.cache_bytes = opt.cache_mb << 20;
+  out.liveness = o.liveness_is_violation;
   out.strategy = describe_strategy(opt, o.cache);
   if (opt.progress && !opt.quiet) o.progress = [&](const checker::Progress& p) { progress_line(sc.name, p); };
-  out.result = checker::explore(machine, *strategy, o);
-  if (!strategy->exhaustive() && out.result.violations.empty() && !out.result.stopped_early)
-    out.result.cut_reason = "no violation found in " + std::to_string(out.result.executions) + " executions of " +
-                            out.strategy + "; a bug-finding strategy never proves a pass (use --strategy dfs)";
+  if (opt.strategy == "dpor") {
+    auto start = std::chrono::steady_clock::now();
+    model::Machine fresh(sc);
+    std::vector<checker::UnitResult> units = explore_scenario_units(sc, opt, o, {});
+    out.units = units.size();
+    out.result = checker::merge(std::move(units), fresh, o);
+    out.result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } else {
+    model::Machine machine(sc);
+    std::unique_ptr<checker::Strategy> strategy = make_strategy(opt, sc);
+    out.result = checker::explore(machine, *strategy, o);
+    if (!strategy->exhaustive() && out.result.violations.empty() && !out.result.stopped_early)
+      out.result.cut_reason = "no violation found in " + std::to_string(out.result.executions) + " executions of " +
+                              out.strategy + "; a bug-finding strategy never proves a pass (use --strategy dpor)";
+  }
   if (o.progress && out.result.seconds >= 1.0) std::fprintf(stderr, "\r\033[K");
-  out.verdict = verdict_of(out.result);
-  out.status = status_of(sc, out.result);
+  conclude(out);
   return out;
 }
 
@@ -193,13 +232,16 @@ std::vector<LoadedScenario> load_scenarios(const std::vector<std::string>& files
 std::vector<ScenarioResult> check_all(const std::vector<LoadedScenario>& scenarios, const RunOptions& opt,
                                       const std::function<void(ScenarioResult&)>& done) {
   std::vector<ScenarioResult> results(scenarios.size());
+  // One scenario: its search gets the workers. Several: each its own.
+  const bool inside = scenarios.size() == 1;
   auto work = [&](std::size_t i) {
     RunOptions o = opt;
-    o.progress = opt.progress && opt.jobs <= 1;
+    o.progress = opt.progress && (opt.jobs <= 1 || inside);
+    if (inside) o.search_jobs = opt.jobs;
     results[i] = check_scenario(scenarios[i].first, scenarios[i].second, o);
     results[i].traces = counterexamples(results[i]);
   };
-  if (opt.jobs <= 1) {
+  if (opt.jobs <= 1 || inside) {
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
       work(i);
       done(results[i]);
@@ -250,6 +292,7 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
     err << "gmemcheck: " << errors.size() << " bad input file(s); nothing was run\n";
     return kExitBadInput;
   }
+  if (opt.shards) return shard_command(scenarios, opt, out, err);
   std::vector<ScenarioResult> results = check_all(scenarios, opt, [&](ScenarioResult& r) {
     out << result_line(r) << "\n";
     write_traces(r, opt.trace_dir, opt.quiet ? nullptr : &out);

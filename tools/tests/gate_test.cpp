@@ -691,7 +691,8 @@ TEST(GateBaseline, UpdateWritesSortedStableJson) {
     CHECK_TEXT(pos != std::string::npos && pos > at, name.c_str());
     at = pos;
     const json& e = base["scenarios"][name];
-    LONGS_EQUAL(4, e.size());
+    LONGS_EQUAL(5, e.size());
+    STRCMP_EQUAL("dpor+cache", e["strategy"].get<std::string>().c_str());
     CHECK(e["verdict"].is_string());
     CHECK(e["invariants"].is_array());
     CHECK(e["executions"].is_number_unsigned());
@@ -753,6 +754,19 @@ TEST(GateBaseline, FewerStatesThanTheBaselineFail) {
   std::vector<const XmlElement*> f = all_of(xml, "failure");
   LONGS_EQUAL(1, f.size());
   STRCMP_CONTAINS("explored states dropped", f[0]->attr("message").c_str());
+}
+
+TEST(GateBaseline, CountsOfAnotherSearchAreNotCompared) {
+  json base = write_baseline();
+  base["scenarios"]["seed-roth2023"]["states"] = states(base, "seed-roth2023") * 10;
+  base["scenarios"]["seed-roth2023"]["strategy"] = "dfs+cache";
+  write_json(opt.baseline, base);
+
+  Outcome o = gate_cli(opt);
+  LONGS_EQUAL_TEXT(tools::kExitOk, o.status, (o.out + o.err).c_str());
+  STRCMP_CONTAINS("the baseline counts come from dfs+cache, this run used dpor+cache: counts not compared",
+                  o.out.c_str());
+  CHECK(has_line(o.out, "gate: 5 item(s): 5 ok, 0 failed, 0 inconclusive"));
 }
 
 TEST(GateBaseline, MoreStatesThanTheBaselineIsANote) {

@@ -87,6 +87,23 @@ class Program {
   // the engine sees where they lead: nothing they do may count, not even in
   // state kept across executions. reset() checks again.
   virtual void set_checked(bool) {}
+  // Facts a program keeps across executions (lockdep's lock orders), each
+  // with the schedule that first showed it. A search split into parts runs
+  // each part on its own program; observe() hands one part's facts to another
+  // program and appends what they reveal together (with the schedule that
+  // shows it: the finding's prelude runs first).
+  struct Observation {
+    std::string key;
+    std::string where;
+    std::vector<ThreadId> schedule;
+  };
+  struct Revealed {
+    Finding finding;
+    std::vector<ThreadId> schedule;
+  };
+  virtual std::vector<Observation> observations() const { return {}; }
+  virtual void observe(const Observation&, std::vector<Revealed>&) {}
+
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;
   // Hash of the full state, thread registers included.

@@ -95,6 +95,9 @@ class Machine final : public checker::Program {
   void check_final(std::vector<checker::Finding>& out) override;
   void step_replayed() override { events_.clear(); }
   void set_checked(bool checked) override { checked_ = checked; }
+  // lockdep's first site of each lock pair, keyed "held>taken".
+  std::vector<Observation> observations() const override;
+  void observe(const Observation& o, std::vector<Revealed>& out) override;
   std::uint64_t state_hash() const override;
   checker::Footprint footprint(checker::ThreadId t) const override { return footprints_[t]; }
   std::string step_label(checker::ThreadId t) const override;
@@ -124,6 +127,7 @@ class Machine final : public checker::Program {
   State marked_;
   std::array<Announced, kMaxThreads> announced_{};
   std::array<checker::Footprint, kMaxThreads> footprints_{};
+  checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
   bool checked_ = true;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gmemcheck/checker/explorer.hpp"
+#include "gmemcheck/checker/partition.hpp"
 #include "gmemcheck/model/scenario.hpp"
 #include "gmemcheck/tools/trace.hpp"
 
@@ -22,12 +23,21 @@ struct RunOptions {
   bool liveness = false;
   bool no_cache = false;  // stateless: every schedule, not every state
   std::uint64_t cache_mb = 0;  // memory for the explored-state table (0: unlimited)
-  std::string strategy = "dfs";  // dfs (exhaustive), random, pct (bug finding)
+  std::string strategy = "dpor";  // dpor, dfs (exhaustive), random, pct (bug finding)
   std::uint64_t seed = 1;
   int pct_depth = 3;
   bool quiet = false;     // no stories, no progress
   bool progress = false;  // progress line on stderr (a terminal)
   int jobs = 1;           // scenarios checked at once
+  int search_jobs = 1;    // workers inside one scenario's search (dpor)
+  // Split a dpor search into at least this many units, each with its own
+  // cache (0: split only for --jobs on one scenario or --shard). The counts
+  // of a split search depend on the units only, never on who ran them.
+  std::size_t units = 0;
+  // Explore only shard `shard` of `shards` (dpor) and write a result file per
+  // scenario into shard_dir for `gmemcheck merge`.
+  std::size_t shard = 0, shards = 0;
+  std::string shard_dir = ".";
 };
 
 enum class Status { expected, unexpected, inconclusive };
@@ -42,7 +52,8 @@ struct ScenarioResult {
   std::vector<std::string> trace_files;  // where they were written
   checker::Bounds bounds;
   bool liveness = false;
-  std::string strategy = "dfs";  // as run, e.g. "dfs+cache", "random seed 1"
+  std::string strategy = "dpor+cache";  // as run, e.g. "dfs+cache", "random seed 1"
+  std::size_t units = 1;                // what the search was split into
 };
 
 // Every *.json in a directory (name order) or the file itself.
@@ -58,6 +69,15 @@ checker::Counterexample fewest_switches(const model::Scenario& sc, const checker
 
 ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc, const RunOptions& opt);
 
+// The engine options a run of `sc` uses (bounds, stop_on, liveness, cache).
+checker::Options search_options(const model::Scenario& sc, const RunOptions& opt);
+// DPOR's search of `sc` split into units, and how each unit is explored.
+std::vector<checker::Unit> search_units(const model::Scenario& sc, const RunOptions& opt);
+std::vector<checker::UnitResult> explore_scenario_units(const model::Scenario& sc, const RunOptions& opt,
+                                                        const checker::Options& o, checker::Shard shard);
+// Fills a result's verdict and status from its search result.
+void conclude(ScenarioResult& out);
+
 using LoadedScenario = std::pair<std::string, model::Scenario>;
 // Loads every file; an error ("FILE: /pointer: what") is appended per bad file,
 // and one per scenario name used twice.
@@ -66,6 +86,8 @@ std::vector<LoadedScenario> load_scenarios(const std::vector<std::string>& files
 // `done` sees each result in input order.
 std::vector<ScenarioResult> check_all(const std::vector<LoadedScenario>& scenarios, const RunOptions& opt,
                                       const std::function<void(ScenarioResult&)>& done);
+// A trace per violated invariant, each with the fewest context switches found.
+std::vector<Trace> counterexamples(const ScenarioResult& r);
 // Writes r.traces into trace_dir (recording r.trace_files); tells the story to `story`.
 void write_traces(ScenarioResult& r, const std::string& trace_dir, std::ostream* story);
 
