@@ -21,6 +21,8 @@
 // Included last: CppUTest's leak detector redefines `new` for what follows.
 #include <CppUTest/TestHarness.h>
 
+#include "same_result.hpp"
+
 namespace ck = gmemcheck::checker;
 
 // Lets CHECK_EQUAL print schedules and thread lists.
@@ -630,18 +632,7 @@ TEST_GROUP(Determinism){};
 
 namespace {
 
-void check_same(const ck::Result& a, const ck::Result& b) {
-  CHECK_EQUAL(a.executions, b.executions);
-  CHECK_EQUAL(a.steps, b.steps);
-  CHECK_EQUAL(a.states, b.states);
-  CHECK_EQUAL(a.max_depth, b.max_depth);
-  CHECK_EQUAL(a.violations.size(), b.violations.size());
-  for (const auto& [id, cx] : a.violations) {
-    const ck::Counterexample& other = b.violations.at(id);
-    CHECK_EQUAL(cx.schedule, other.schedule);
-    CHECK(cx.finding == other.finding);
-  }
-}
+void check_same(const ck::Result& a, const ck::Result& b) { check_same_result(a, b); }
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -92,18 +93,65 @@ void memory_figures() {
               small, large);
 }
 
+// One search of a scenario as the CLI runs it.
+Run check(const model::Scenario& sc, const std::string& strategy, bool cache, int jobs, std::size_t units,
+          std::uint64_t executions) {
+  tools::RunOptions opt;
+  opt.strategy = strategy;
+  opt.no_cache = !cache;
+  opt.search_jobs = jobs;
+  opt.units = units;
+  if (executions) opt.max_executions = executions;
+  auto t0 = Clock::now();
+  tools::ScenarioResult r = tools::check_scenario("", sc, opt);
+  return {r.result, since(t0)};
+}
+
+std::string execs(const Run& r) {
+  return std::to_string(r.r.executions) + (r.r.complete || r.r.stopped_early ? " " : "+");
+}
+
 void scenario_figures() {
-  std::printf("\n%-50s %12s %9s %12s %9s %10s\n", "4-thread scenario", "dfs execs", "dfs s", "cache execs",
-              "cache s", "states");
+  std::printf("\n4-thread scenarios: executions and seconds per search (+: cut at 100k executions, unfinished)\n");
+  std::printf("%-44s %9s %9s %9s %6s %9s %6s %7s %6s %6s %6s\n", "scenario", "dfs", "dpor", "dfs+cache", "s",
+              "dpor+c", "s", "x fewer", "8u j1", "8u j2", "j1/j2");
   for (const model::Scenario& sc : four_thread_scenarios()) {
-    Run dfs = explore(sc, false, 100'000);
-    Run cached = explore(sc, true, 0);
-    std::printf("%-50s %11llu%s %9.2f %12llu %9.2f %10llu\n", sc.name.c_str(),
-                static_cast<unsigned long long>(dfs.r.executions), dfs.r.complete ? " " : "+", dfs.seconds,
-                static_cast<unsigned long long>(cached.r.executions), cached.seconds,
-                static_cast<unsigned long long>(cached.r.states));
+    Run dfs = check(sc, "dfs", false, 1, 0, 100'000);
+    Run dpor = check(sc, "dpor", false, 1, 0, 100'000);
+    Run dfs_cache = check(sc, "dfs", true, 1, 0, 0);
+    Run dpor_cache = check(sc, "dpor", true, 1, 0, 0);
+    Run split1 = check(sc, "dpor", true, 1, 8, 0);
+    Run split2 = check(sc, "dpor", true, 2, 8, 0);
+    std::printf("%-44s %9s %9s %9llu %6.2f %9llu %6.2f %7.1f %6.2f %6.2f %6.2f\n", sc.name.substr(0, 44).c_str(),
+                execs(dfs).c_str(), execs(dpor).c_str(), static_cast<unsigned long long>(dfs_cache.r.executions),
+                dfs_cache.seconds, static_cast<unsigned long long>(dpor_cache.r.executions), dpor_cache.seconds,
+                static_cast<double>(dfs_cache.r.executions) / static_cast<double>(dpor_cache.r.executions),
+                split1.seconds, split2.seconds, split1.seconds / split2.seconds);
   }
-  std::printf("(dfs is cut at 100k executions, marked +: stateless search of these scenarios does not finish)\n");
+  std::printf("(x fewer: dfs+cache executions / dpor+cache executions; 8u: dpor+cache split into 8 units, on 1\n"
+              " and 2 workers, identical counts; j1/j2: the speed-up of the second worker)\n");
+}
+
+// Where the stateless searches finish: how many executions DPOR saves.
+void reduction_figures() {
+  std::printf("\nscenarios the stateless searches finish (2M executions at most): dfs vs dpor executions\n");
+  std::vector<std::string> errors;
+  auto scenarios = tools::load_scenarios(tools::expand_inputs({"scenarios"}), errors);
+  double product = 1;
+  int n = 0;
+  for (const auto& [file, sc] : scenarios) {
+    if (sc.expect.violation) continue;  // a search stopped at its violation says nothing about reduction
+    Run dfs = check(sc, "dfs", false, 1, 0, 2'000'000);
+    if (!dfs.r.complete) continue;
+    Run dpor = check(sc, "dpor", false, 1, 0, 0);
+    double ratio = static_cast<double>(dfs.r.executions) / static_cast<double>(dpor.r.executions);
+    product *= ratio;
+    ++n;
+    std::printf("  %-50s %10llu %8llu %8.1fx\n", sc.name.substr(0, 50).c_str(),
+                static_cast<unsigned long long>(dfs.r.executions), static_cast<unsigned long long>(dpor.r.executions),
+                ratio);
+  }
+  if (n) std::printf("  geometric mean: %.1fx fewer executions under dpor\n", std::pow(product, 1.0 / n));
 }
 
 void corpus_jobs_figures() {
@@ -126,6 +174,7 @@ int main(int argc, char** argv) {
   engine_figures(raw_switch_ns());
   memory_figures();
   scenario_figures();
+  reduction_figures();
   std::printf("\n");
   corpus_jobs_figures();
   std::printf("peak memory: %ld KiB\n", peak_rss_kib());

@@ -19,6 +19,7 @@
 #include "gmemcheck/tools/replay.hpp"
 #include "gmemcheck/tools/report.hpp"
 #include "gmemcheck/tools/run.hpp"
+#include "gmemcheck/tools/shard.hpp"
 #include "gmemcheck/tools/trace.hpp"
 
 namespace cli {
@@ -121,6 +122,15 @@ inline Outcome run_cli(const std::vector<std::string>& inputs, const tools::RunO
   std::ostringstream out, err;
   Outcome o;
   o.status = tools::run_command(inputs, opt, out, err);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+inline Outcome merge_cli(const std::vector<std::string>& files, const tools::RunOptions& opt) {
+  std::ostringstream out, err;
+  Outcome o;
+  o.status = tools::merge_command(files, opt, out, err);
   o.out = out.str();
   o.err = err.str();
   return o;

@@ -1,0 +1,76 @@
+// Every search gives every corpus scenario the same verdict and the same
+// invariants: DFS and DPOR, with and without their caches, and DPOR split
+// over two workers. The stateless searches cannot finish the largest
+// scenarios; they are compared wherever they finish within their budget.
+#include "support.hpp"
+
+#include <CppUTest/TestHarness.h>
+#include <CppUTest/MemoryLeakWarningPlugin.h>
+
+namespace cli {
+namespace {
+
+struct Search {
+  const char* name;
+  std::string strategy;
+  bool cache;
+  int jobs;
+  std::size_t units;
+};
+
+const Search kSearches[] = {{"dpor+cache, split over 2 workers", "dpor", true, 2, 8},
+                            {"dfs+cache", "dfs", true, 1, 0},
+                            {"dpor", "dpor", false, 1, 0},
+                            {"dfs", "dfs", false, 1, 0}};
+
+std::string found(const tools::ScenarioResult& r) {
+  std::string out = r.verdict;
+  for (const auto& [inv, cx] : r.result.violations) out += " " + inv;
+  return out;
+}
+
+tools::ScenarioResult check(const std::string& file, const model::Scenario& sc, const Search& s) {
+  tools::RunOptions opt;
+  opt.strategy = s.strategy;
+  opt.no_cache = !s.cache;
+  opt.search_jobs = s.jobs;
+  opt.units = s.units;
+  if (!s.cache) opt.max_executions = 20000;  // what the stateless searches may spend
+  return tools::check_scenario(file, sc, opt);
+}
+
+}  // namespace
+
+// Millions of allocations on two threads: CppUTest's leak-counting operator
+// new would dominate the run, and other groups check for leaks already.
+TEST_GROUP(CorpusStrategies) {
+  void setup() override { MemoryLeakWarningPlugin::saveAndDisableNewDeleteOverloads(); }
+  void teardown() override { MemoryLeakWarningPlugin::restoreNewDeleteOverloads(); }
+};
+
+TEST(CorpusStrategies, EverySearchAgreesWithTheDefault) {
+  std::vector<std::string> errors;
+  std::vector<tools::LoadedScenario> corpus = tools::load_scenarios(
+      tools::expand_inputs({source_path("scenarios"), source_path("scenarios/reference")}), errors);
+  CHECK_TEXT(errors.empty(), errors.empty() ? "" : errors.front().c_str());
+  CHECK(corpus.size() >= 59);
+  int compared = 0, stateless = 0;
+  for (const auto& [file, sc] : corpus) {
+    tools::ScenarioResult base = tools::check_scenario(file, sc, tools::RunOptions{});
+    CHECK_TEXT(base.status == tools::Status::expected, (sc.name + ": " + found(base)).c_str());
+    for (const Search& s : kSearches) {
+      tools::ScenarioResult r = check(file, sc, s);
+      if (r.status == tools::Status::inconclusive) {
+        CHECK_TEXT(!s.cache, (sc.name + " under " + s.name + " did not finish").c_str());
+        continue;  // a stateless search out of budget proves nothing either way
+      }
+      STRCMP_EQUAL_TEXT(found(base).c_str(), found(r).c_str(), (sc.name + " under " + s.name).c_str());
+      ++compared;
+      stateless += !s.cache;
+    }
+  }
+  CHECK(compared >= 2 * 59);
+  CHECK_TEXT(stateless >= 40, std::to_string(stateless).c_str());
+}
+
+}  // namespace cli
