@@ -158,10 +158,16 @@ void parse_shard(const std::string& text, RunOptions& opt) {
 
 int shard_command(const std::vector<LoadedScenario>& scenarios, const RunOptions& opt, std::ostream& out,
                   std::ostream& err) {
-  if (opt.strategy != "dpor") {
-    err << "gmemcheck: --shard splits the dpor search; --strategy " << opt.strategy << " cannot be sharded\n";
+  if (opt.strategy != "dpor" || opt.preemptions) {
+    err << "gmemcheck: --shard splits the dpor search; --strategy " << opt.strategy
+        << (opt.preemptions ? " with --preemptions" : "") << " cannot be sharded\n";
     return kExitBadInput;
   }
+  for (const auto& [file, sc] : scenarios)
+    if (search_options(sc, opt).bounds.preemptions_set) {
+      err << file << ": /bounds/preemptions: a preemption-bounded search is DFS, which cannot be sharded\n";
+      return kExitBadInput;
+    }
   std::filesystem::create_directories(opt.shard_dir);
   for (const auto& [file, sc] : scenarios) {
     checker::Options o = search_options(sc, opt);
