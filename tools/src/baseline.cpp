@@ -69,7 +69,7 @@ std::string baseline_text(const Baseline& old, const std::vector<ScenarioResult>
     for (const auto& [id, cx] : r.result.violations) e.invariants.push_back(id);
     e.executions = r.result.executions;
     e.states = r.result.states;
-    e.strategy = r.strategy;
+    e.strategy = search_label(r);
   }
   json scenarios = json::object();
   for (const auto& [name, e] : next)

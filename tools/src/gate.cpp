@@ -66,9 +66,9 @@ void compare_with_baseline(GateItem& item, const ScenarioResult& r, const Baseli
     item.notes.push_back("not in the baseline (gmemcheck gate --update-baseline adds it)");
     return;
   }
-  if (!it->second.strategy.empty() && it->second.strategy != r.strategy) {
+  if (!it->second.strategy.empty() && it->second.strategy != search_label(r)) {
     // Another search explores other states: its counts say nothing here.
-    item.notes.push_back("the baseline counts come from " + it->second.strategy + ", this run used " + r.strategy +
+    item.notes.push_back("the baseline counts come from " + it->second.strategy + ", this run used " + search_label(r) +
                          ": counts not compared (gmemcheck gate --update-baseline renews them)");
     return;
   }

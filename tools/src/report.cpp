@@ -53,8 +53,7 @@ std::string result_line(const ScenarioResult& r) {
   line += "  " + r.verdict;
   if (!x.violations.empty()) line += " " + invariants_found(x);
   line += "  [" + status_name(r.status) + "; expected " + expectation(r.scenario) + "]";
-  if (r.strategy != "dpor+cache" || r.units > 1)
-    line += "  [" + r.strategy + (r.units > 1 ? ", " + std::to_string(r.units) + " units" : "") + "]";
+  if (search_label(r) != "dpor+cache") line += "  [" + search_label(r) + "]";
   line += "  executions " + std::to_string(x.executions) + ", steps " + std::to_string(x.steps) + ", states " +
           std::to_string(x.states) + ", depth " + std::to_string(x.max_depth) + ", " + seconds(x.seconds) + " s";
   for (const auto& [inv, n] : x.liveness_executions)

@@ -118,6 +118,10 @@ std::vector<checker::UnitResult> explore_scenario_units(const model::Scenario& s
   return checker::explore_units(make_program, make_strategy, search_units(sc, opt), o, opt.search_jobs, shard);
 }
 
+std::string search_label(const ScenarioResult& r) {
+  return r.units > 1 ? r.strategy + ", " + std::to_string(r.units) + " units" : r.strategy;
+}
+
 void conclude(ScenarioResult& out) {
   out.verdict = verdict_of(out.result);
   out.status = status_of(out.scenario, out.result);

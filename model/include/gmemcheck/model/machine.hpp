@@ -99,7 +99,7 @@ class Machine final : public checker::Program {
   std::vector<Observation> observations() const override;
   void observe(const Observation& o, std::vector<Revealed>& out) override;
   std::uint64_t state_hash() const override;
-  checker::Footprint footprint(checker::ThreadId t) const override { return footprints_[t]; }
+  checker::Footprint footprint(checker::ThreadId t) const override { return footprint_of(touches_[t]); }
   std::string step_label(checker::ThreadId t) const override;
   void mark() override { marked_ = state_; }
   std::string changes_since_mark() const override;
@@ -116,7 +116,7 @@ class Machine final : public checker::Program {
   void report(std::string invariant, std::string message, bool liveness = false);
   void note_acquire(checker::ThreadId t, LockId lock);
   Announced& announced(checker::ThreadId t) { return announced_[t]; }
-  void declare(checker::ThreadId t, Touch touch) { footprints_[t] = footprint_of(touch); }
+  void declare(checker::ThreadId t, Touch touch) { touches_[t] = touch; }
   // Which thread took each step of this execution (for lockdep's witnesses).
   void stepped(checker::ThreadId t) { history_.push_back(t); }
 
@@ -126,7 +126,7 @@ class Machine final : public checker::Program {
   State state_;
   State marked_;
   std::array<Announced, kMaxThreads> announced_{};
-  std::array<checker::Footprint, kMaxThreads> footprints_{};
+  std::array<Touch, kMaxThreads> touches_{};  // as declared; the views are added when asked
   checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;

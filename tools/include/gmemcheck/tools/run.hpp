@@ -75,6 +75,9 @@ checker::Options search_options(const model::Scenario& sc, const RunOptions& opt
 std::vector<checker::Unit> search_units(const model::Scenario& sc, const RunOptions& opt);
 std::vector<checker::UnitResult> explore_scenario_units(const model::Scenario& sc, const RunOptions& opt,
                                                         const checker::Options& o, checker::Shard shard);
+// The search as run, as reports and the baseline name it: "dpor+cache",
+// "dpor+cache, 8 units" (its counts are of that search only).
+std::string search_label(const ScenarioResult& r);
 // Fills a result's verdict and status from its search result.
 void conclude(ScenarioResult& out);
 
