@@ -53,14 +53,20 @@ void DporStrategy::complete(std::size_t depth) {
   Node& n = nodes_[depth];
   if (depth > 0)
     for (std::size_t t = 0; t < threads_; ++t) nodes_[depth - 1].below[t] |= n.below[t];
-  if (!options_.cache || !n.checked || n.hit || cache_full_) return;
-  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
+  if (!options_.cache || n.hit || cache_full_) return;
+  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size(), n.checked});
   if (fresh) {
     pool_.insert(pool_.end(), n.below.begin(), n.below.end());
   } else {
-    // Explored again with fewer threads asleep: it now covers both.
-    it->second.sleep &= n.sleep;
-    for (std::size_t t = 0; t < threads_; ++t) pool_[it->second.first + t] |= n.below[t];
+    // Explored again: the footprints below cover both explorations. Checked
+    // coverage is the checked exploration's alone; otherwise, with fewer
+    // threads asleep, the state now covers what either exploration did.
+    Summary& known = it->second;
+    if (n.checked && !known.checked)
+      known = {n.sleep, known.first, true};
+    else if (n.checked == known.checked)
+      known.sleep &= n.sleep;
+    for (std::size_t t = 0; t < threads_; ++t) pool_[known.first + t] |= n.below[t];
   }
   // About 64 bytes a hash-map entry, plus the footprints.
   std::uint64_t bytes = summaries_.size() * 64 + pool_.size() * sizeof(Footprint);
@@ -74,6 +80,7 @@ bool DporStrategy::try_hit(std::size_t depth) {
   Node& n = nodes_[depth];
   auto it = summaries_.find(n.hash);
   if (it == summaries_.end() || (it->second.sleep & ~n.sleep) != 0) return false;
+  if (n.checked && !it->second.checked) return false;
   ++hits_;
   n.hit = true;
   const Footprint* below = &pool_[it->second.first];

@@ -21,6 +21,8 @@
 // already happen before that thread, gets a backtrack. That over-approximates
 // the races exploring the subtree again would find. A hit also needs the state
 // to have been explored with no thread asleep that is awake now.
+// Executions run on past a violation, unchecked, so the search sees every
+// race; states explored there are cached too, but only for unchecked use.
 #pragma once
 
 #include <cstdint>
@@ -74,9 +76,12 @@ class DporStrategy final : public Strategy {
   };
   // An explored state: the sleep set it was explored with and, per thread,
   // the footprints of every step below it (threads_ entries from `first`).
+  // An unchecked state (explored past a violation) only ends unchecked
+  // executions: nothing below it was checked.
   struct Summary {
     Mask sleep;
     std::size_t first;
+    bool checked;
   };
 
   void finish_event(std::size_t depth);
