@@ -182,3 +182,21 @@ TEST(Dpor, ReachesEveryFinalValueDfsReaches) {
   }
   LONGS_EQUAL(classes(s), complete_executions(dpor(s)));
 }
+
+TEST(Dpor, CacheServesTheRunsPastAViolation) {
+  // A breaks its expectation at once; B and C then race on x past it, where
+  // nothing is checked but every race must still be seen. Their states
+  // converge, so the cache must prune there as it does before a violation.
+  std::vector<toy::Op> inc = {toy::load(0), toy::store_inc(0), toy::load(0), toy::store_inc(0)};
+  toy::Spec s;
+  s.variables = 2;
+  s.threads = {{"A", {toy::expect(1, 1, "early")}}, {"B", inc}, {"C", inc}};
+  toy::ToyProgram stateless_program(s), cached_program(s);
+  ck::DporStrategy stateless, cached(ck::DporOptions{true, 0, {}, 0});
+  ck::Result r0 = ck::explore(stateless_program, stateless, ck::Options{});
+  ck::Result r1 = ck::explore(cached_program, cached, ck::Options{});
+  CHECK_EQUAL(1u, r0.violations.count("early"));
+  CHECK_EQUAL(1u, r1.violations.count("early"));
+  CHECK_TRUE(r1.cache_hits > 0);
+  CHECK_TRUE(r1.executions < r0.executions);
+}
