@@ -13,6 +13,8 @@ namespace {
 
 using Mask = std::uint64_t;
 
+constexpr bool kSleepSets = false;
+
 Mask bit(ThreadId t) { return Mask{1} << t; }
 ThreadId lowest(Mask m) { return static_cast<ThreadId>(std::countr_zero(m)); }
 
@@ -181,20 +183,31 @@ void DporStrategy::finish_event(std::size_t depth) {
 // that it depends on and that does not happen before it: the two race, so the
 // state before that step must also try the other order.
 void DporStrategy::find_races(std::size_t depth) {
+  for (std::size_t p = 0; p < threads_; ++p) find_race(depth, static_cast<ThreadId>(p));
+}
+
+void DporStrategy::find_race(std::size_t depth, ThreadId p) {
   Node& n = nodes_[depth];
-  for (std::size_t pi = 0; pi < threads_; ++pi) {
-    const auto p = static_cast<ThreadId>(pi);
-    const Footprint& f = n.next[pi];
-    if (f.reads == 0 && f.writes == 0) continue;  // finished, or touches nothing shared
-    const std::uint32_t* cp = clock(n, p);
-    for (std::size_t i = depth; i-- > 0;) {
-      const Node& b = nodes_[i];
-      const ThreadId q = b.chosen;
-      if (q == p || cp[q] > i || !b.next[q].dependent(f)) continue;
-      if (i >= options_.prefix.size()) add_backtrack(i, p, cp);  // a prefix is expanded fully by its caller
-      break;
-    }
+  const Footprint& f = n.next[static_cast<std::size_t>(p)];
+  if (empty(f)) return;  // finished, or touches nothing shared
+  const std::uint32_t* cp = clock(n, p);
+  for (std::size_t i = depth; i-- > 0;) {
+    const Node& b = nodes_[i];
+    const ThreadId q = b.chosen;
+    if (q == p || cp[q] > i || !b.next[q].dependent(f)) continue;
+    if (i >= options_.prefix.size()) add_backtrack(i, p, cp);  // a prefix is expanded fully by its caller
+    break;
   }
+}
+
+// The step at `depth` broke an invariant, which ends the execution: it
+// disables every other thread, so it depends on every step. Its races with
+// the steps before it are looked for again on that footing; those with the
+// other threads' next steps are found at the (final) state after it.
+void DporStrategy::violated(std::size_t depth) {
+  Node& n = nodes_[depth];
+  n.next[static_cast<std::size_t>(n.chosen)] = kTouchesEverything;
+  find_race(depth, n.chosen);
 }
 
 // Try p at node i if it was enabled there; otherwise a thread whose later
@@ -216,6 +229,11 @@ void DporStrategy::add_backtrack(std::size_t i, ThreadId p, const std::uint32_t*
 // Threads asleep after the parent's step: those asleep or already tried at the
 // parent whose announced step is independent of the step taken.
 DporStrategy::Mask DporStrategy::child_sleep(const Node& parent) const {
+  // Sleep sets are switched off: on generated scenarios with a violation
+  // they hid a class of schedules whose first violation differs (a miss the
+  // corpus test and the stateless search of every schedule showed). Until
+  // that is understood the reduction is persistent sets alone, which is sound.
+  if (!kSleepSets) return 0;
   const Footprint& taken = parent.next[parent.chosen];
   Mask candidates = (parent.sleep | parent.done) & ~bit(parent.chosen);
   Mask sleep = 0;

@@ -268,6 +268,11 @@ class Search {
         continue;
       }
       if (step_ends_execution(depth, liveness_counted)) {
+        if (strategy_.wants_footprints(depth + 1)) {
+          strategy_.violated(depth);
+          enabled_.clear();
+          report_footprints(depth + 1, true);
+        }
         if (!strategy_.runs_to_end()) break;
         violated_at_ = depth;
       }

@@ -54,7 +54,7 @@ class DporStrategy final : public Strategy {
   std::size_t repeated_prefix() const override { return repeated_; }
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
-  bool runs_to_end() const override { return true; }
+  void violated(std::size_t depth) override;
   void add_counts(Result& r) const override;
 
  private:
@@ -86,6 +86,7 @@ class DporStrategy final : public Strategy {
 
   void finish_event(std::size_t depth);
   void find_races(std::size_t depth);
+  void find_race(std::size_t depth, ThreadId p);
   void add_backtrack(std::size_t i, ThreadId p, const std::uint32_t* clock_p);
   bool try_hit(std::size_t depth);
   void complete(std::size_t depth);

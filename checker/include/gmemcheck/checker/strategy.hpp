@@ -52,6 +52,9 @@ class Strategy {
   // True when every execution must run to its end, past a violation, so the
   // strategy sees every step (the steps after a violation are not checked).
   virtual bool runs_to_end() const { return false; }
+  // The step at `depth` broke an invariant and ends the execution (reducing
+  // strategies are then shown the state after it, with nothing enabled).
+  virtual void violated(std::size_t /*depth*/) {}
   // The strategy's own counts (redundant executions, cache hits) into r.
   virtual void add_counts(Result& /*r*/) const {}
 };
