@@ -7,8 +7,8 @@
 // every such class: at each new state it looks, for every thread, for the
 // latest earlier step that its announced step depends on but is not ordered
 // after, and marks the state before that step for a backtrack. Sleep sets
-// stop it from completing two schedules of one class: an execution that could
-// only repeat an explored class ends early and counts as redundant.
+// (switched off, see dpor.cpp) stop it from completing two schedules of one
+// class: an execution that could only repeat an explored class ends early.
 //
 // Every execution replays from the initial state. Without the cache, memory
 // is proportional to the depth of one execution, never to the number run.
@@ -21,8 +21,8 @@
 // already happen before that thread, gets a backtrack. That over-approximates
 // the races exploring the subtree again would find. A hit also needs the state
 // to have been explored with no thread asleep that is awake now.
-// Executions run on past a violation, unchecked, so the search sees every
-// race; states explored there are cached too, but only for unchecked use.
+// A strategy that runs executions on past a violation (unchecked) caches
+// those states for unchecked use only.
 #pragma once
 
 #include <cstdint>
