@@ -187,10 +187,10 @@ TEST(Dpor, ReachesEveryFinalValueDfsReaches) {
   LONGS_EQUAL(30, dpor(s).executions);
 }
 
-TEST(Dpor, CacheServesTheRunsPastAViolation) {
-  // A breaks its expectation at once; B and C then race on x past it, where
-  // nothing is checked but every race must still be seen. Their states
-  // converge, so the cache must prune there as it does before a violation.
+TEST(Dpor, CachePrunesBesideAnEarlyViolation) {
+  // A breaks its expectation at once, which ends every execution it starts;
+  // B and C race on x in the others, and their states converge, so the cache
+  // must prune there and still find A's violation.
   std::vector<toy::Op> inc = {toy::load(0), toy::store_inc(0), toy::load(0), toy::store_inc(0)};
   toy::Spec s;
   s.variables = 2;

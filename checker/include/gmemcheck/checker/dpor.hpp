@@ -21,8 +21,7 @@
 // already happen before that thread, gets a backtrack. That over-approximates
 // the races exploring the subtree again would find. A hit also needs the state
 // to have been explored with no thread asleep that is awake now.
-// A strategy that runs executions on past a violation (unchecked) caches
-// those states for unchecked use only.
+// A violating step ends its execution and counts as dependent on every step.
 #pragma once
 
 #include <cstdint>
