@@ -6,14 +6,13 @@
 #include <bit>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace gmemcheck::checker {
 
 namespace {
 
 using Mask = std::uint64_t;
-
-constexpr bool kSleepSets = false;
 
 Mask bit(ThreadId t) { return Mask{1} << t; }
 ThreadId lowest(Mask m) { return static_cast<ThreadId>(std::countr_zero(m)); }
@@ -55,19 +54,15 @@ void DporStrategy::complete(std::size_t depth) {
   Node& n = nodes_[depth];
   if (depth > 0)
     for (std::size_t t = 0; t < threads_; ++t) nodes_[depth - 1].below[t] |= n.below[t];
-  if (!options_.cache || n.hit || cache_full_) return;
-  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size(), n.checked});
+  if (!options_.cache || n.hit || n.violated || cache_full_) return;
+  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
   if (fresh) {
     pool_.insert(pool_.end(), n.below.begin(), n.below.end());
   } else {
-    // Explored again: the footprints below cover both explorations. Checked
-    // coverage is the checked exploration's alone; otherwise, with fewer
-    // threads asleep, the state now covers what either exploration did.
+    // Explored again: the footprints below cover both explorations, and with
+    // fewer threads asleep the state now covers what either one did.
     Summary& known = it->second;
-    if (n.checked && !known.checked)
-      known = {n.sleep, known.first, true};
-    else if (n.checked == known.checked)
-      known.sleep &= n.sleep;
+    known.sleep &= n.sleep;
     for (std::size_t t = 0; t < threads_; ++t) pool_[known.first + t] |= n.below[t];
   }
   // About 64 bytes a hash-map entry, plus the footprints.
@@ -82,7 +77,6 @@ bool DporStrategy::try_hit(std::size_t depth) {
   Node& n = nodes_[depth];
   auto it = summaries_.find(n.hash);
   if (it == summaries_.end() || (it->second.sleep & ~n.sleep) != 0) return false;
-  if (n.checked && !it->second.checked) return false;
   ++hits_;
   n.hit = true;
   const Footprint* below = &pool_[it->second.first];
@@ -94,7 +88,7 @@ bool DporStrategy::try_hit(std::size_t depth) {
     for (std::size_t i = depth; i-- > options_.prefix.size();) {
       const Node& b = nodes_[i];
       const ThreadId q = b.chosen;
-      if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack(i, p, cp);
+      if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack_below(i, depth, p);
     }
   }
   return true;
@@ -132,10 +126,10 @@ void DporStrategy::at_state(const StateView& v) {
   n.chosen = -1;
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
-  n.below.assign(threads_, Footprint{});
+  n.below.assign(next.begin(), next.end());  // announced here: they race too, taken or not
   n.hash = v.hash;
-  n.checked = v.checked;
   n.hit = false;
+  n.violated = std::exchange(violated_, false);
   if (depth > 0) finish_event(depth - 1);
   if (depth == options_.prefix.size())
     n.sleep = options_.sleep;
@@ -148,7 +142,7 @@ void DporStrategy::at_state(const StateView& v) {
     n.chosen = options_.prefix[depth];
     return;
   }
-  if (try_hit(depth)) return;
+  if (!n.violated && try_hit(depth)) return;
   Mask candidates = n.enabled & ~n.sleep;
   if (candidates) {
     n.chosen = lowest(candidates);
@@ -195,7 +189,7 @@ void DporStrategy::find_race(std::size_t depth, ThreadId p) {
     const Node& b = nodes_[i];
     const ThreadId q = b.chosen;
     if (q == p || cp[q] > i || !b.next[q].dependent(f)) continue;
-    if (i >= options_.prefix.size()) add_backtrack(i, p, cp);  // a prefix is expanded fully by its caller
+    if (i >= options_.prefix.size()) add_backtrack(i, depth, p, cp);  // a prefix is expanded fully by its caller
     break;
   }
 }
@@ -206,34 +200,75 @@ void DporStrategy::find_race(std::size_t depth, ThreadId p) {
 // other threads' next steps are found at the (final) state after it.
 void DporStrategy::violated(std::size_t depth) {
   Node& n = nodes_[depth];
+  violated_ = true;
   n.next[static_cast<std::size_t>(n.chosen)] = kTouchesEverything;
   find_race(depth, n.chosen);
 }
 
-// Try p at node i if it was enabled there; otherwise a thread whose later
-// step leads to p's; failing that, everything.
-void DporStrategy::add_backtrack(std::size_t i, ThreadId p, const std::uint32_t* clock_p) {
-  Node& b = nodes_[i];
-  if (b.enabled & bit(p)) {
-    b.backtrack |= bit(p);
+// Source sets (Abdulla, Aronis, Jonsson and Sagonas, POPL 2014). Reversing
+// the race between step i and p's announced step needs, from the state before
+// i, a schedule of v: the steps after i that do not happen after it, then p's.
+// Every such schedule starts with an initial of v, a step with no predecessor
+// in v, so one initial must be tried at i, or be asleep there (its classes
+// are explored elsewhere). Trying p itself, as Flanagan and Godefroid do, is
+// not enough with sleep sets: p may be asleep at i while its step in v waits
+// for another thread's, and then that class is never explored.
+void DporStrategy::add_backtrack(std::size_t i, std::size_t depth, ThreadId p, const std::uint32_t* clock_p) {
+  Mask initials = initials_after(i, depth);
+  bool p_waits = false;
+  for (std::size_t t = 0; t < threads_; ++t) p_waits = p_waits || clock_p[t] > i;
+  if (!p_waits) initials |= bit(p);
+  try_one_of(i, initials);
+}
+
+// The same for a step of p somewhere in the subtree of a cached state, whose
+// predecessors in v are unknown: the initials among the steps taken after i,
+// or failing those every thread that may have a step in v.
+void DporStrategy::add_backtrack_below(std::size_t i, std::size_t depth, ThreadId p) {
+  Mask initials = initials_after(i, depth);
+  if (initials == 0) {
+    Node& n = nodes_[depth];
+    const auto ti = static_cast<std::size_t>(nodes_[i].chosen);
+    for (std::size_t t = 0; t < threads_; ++t)
+      if (!empty(n.below[t]) && clock(n, static_cast<ThreadId>(t))[ti] <= i) initials |= bit(static_cast<ThreadId>(t));
+    initials |= bit(p);
+    nodes_[i].backtrack |= initials & nodes_[i].enabled;
     return;
   }
-  for (std::size_t q = 0; q < threads_; ++q)
-    if ((b.enabled & bit(static_cast<ThreadId>(q))) && clock_p[q] > i + 1) {
-      b.backtrack |= bit(static_cast<ThreadId>(q));
-      return;
-    }
-  b.backtrack |= b.enabled;
+  try_one_of(i, initials);
+}
+
+// Threads whose first step after i has no predecessor after i, nor i itself:
+// the initials of the steps taken after i that do not happen after it.
+DporStrategy::Mask DporStrategy::initials_after(std::size_t i, std::size_t depth) const {
+  const ThreadId ti = nodes_[i].chosen;
+  Mask initials = 0;
+  Mask seen = bit(ti);  // ti's steps after i happen after it
+  for (std::size_t j = i + 1; j < depth; ++j) {
+    const Node& e = nodes_[j];
+    const ThreadId q = e.chosen;
+    if (seen & bit(q)) continue;  // only a thread's first step after i can be an initial
+    seen |= bit(q);
+    bool first = true;
+    for (std::size_t t = 0; t < threads_ && first; ++t) first = static_cast<ThreadId>(t) == q || e.event[t] <= i;
+    if (first) initials |= bit(q);
+  }
+  return initials;
+}
+
+// One of `initials` must be tried at i: nothing to add if one is tried or
+// asleep there. An initial that is not enabled at i would mean a step whose
+// footprint misses what enables it; trying everything is then the safe choice.
+void DporStrategy::try_one_of(std::size_t i, Mask initials) {
+  Node& b = nodes_[i];
+  if (initials & (b.backtrack | b.sleep)) return;
+  Mask enabled = initials & b.enabled;
+  b.backtrack |= enabled ? (enabled & -enabled) : b.enabled;
 }
 
 // Threads asleep after the parent's step: those asleep or already tried at the
 // parent whose announced step is independent of the step taken.
 DporStrategy::Mask DporStrategy::child_sleep(const Node& parent) const {
-  // Sleep sets are switched off: on generated scenarios with a violation
-  // they hid a class of schedules whose first violation differs (a miss the
-  // corpus test and the stateless search of every schedule showed). Until
-  // that is understood the reduction is persistent sets alone, which is sound.
-  if (!kSleepSets) return 0;
   const Footprint& taken = parent.next[parent.chosen];
   Mask candidates = (parent.sleep | parent.done) & ~bit(parent.chosen);
   Mask sleep = 0;

@@ -211,14 +211,14 @@ class Search {
   }
 
   // Strategies that reduce by independence see every thread's next step.
-  void report_footprints(std::size_t depth, bool checked) {
+  void report_footprints(std::size_t depth) {
     if (!strategy_.wants_footprints(depth)) return;
     footprints_.resize(static_cast<std::size_t>(program_.thread_count()));
     for (std::size_t t = 0; t < footprints_.size(); ++t) {
       auto id = static_cast<ThreadId>(t);
       footprints_[t] = runner_.finished(id) ? Footprint{} : program_.footprint(id);
     }
-    strategy_.at_state(StateView{depth, enabled_, footprints_, program_.state_hash(), checked});
+    strategy_.at_state(StateView{depth, enabled_, footprints_, program_.state_hash()});
   }
 
   void run_execution() {
@@ -229,19 +229,11 @@ class Search {
     ThreadId last = -1;
     const std::size_t repeated = strategy_.repeated_prefix();
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
-    // A strategy that runs executions to their end may replay a prefix that
-    // broke an invariant: everything after that step goes unchecked.
-    if (violated_at_ >= repeated) violated_at_ = kNever;
-    bool unchecked = false;
     for (std::size_t depth = 0;; ++depth) {
-      if (!unchecked && depth > violated_at_) {
-        unchecked = true;
-        program_.set_checked(false);
-      }
       runner_.enabled(enabled_);
-      report_footprints(depth, !unchecked);
+      report_footprints(depth);
       if (enabled_.empty()) {
-        if (!unchecked) finish_execution(liveness_counted);
+        finish_execution(liveness_counted);
         break;
       }
       if (options_.bounds.steps && depth >= options_.bounds.steps) {
@@ -258,10 +250,10 @@ class Search {
       if (last >= 0 && t != last) ++switches_;
       last = t;
       schedule_.push_back(t);
-      if (!step_unchecked(t, unchecked)) break;
+      runner_.step(t);
       ++result_.steps;
       result_.max_depth = std::max(result_.max_depth, depth + 1);
-      if (depth < repeated || unchecked) {
+      if (depth < repeated) {
         // The previous execution took this very step: its state was checked
         // and counted then, so only its step events need discarding.
         program_.step_replayed();
@@ -271,28 +263,12 @@ class Search {
         if (strategy_.wants_footprints(depth + 1)) {
           strategy_.violated(depth);
           enabled_.clear();
-          report_footprints(depth + 1, true);
+          report_footprints(depth + 1);
         }
-        if (!strategy_.runs_to_end()) break;
-        violated_at_ = depth;
+        break;
       }
     }
     runner_.stop();
-  }
-
-  // Runs t's step. Past a violation the program may fail in ways its own
-  // checks would have stopped: that only ends the execution early.
-  bool step_unchecked(ThreadId t, bool unchecked) {
-    if (!unchecked) {
-      runner_.step(t);
-      return true;
-    }
-    try {
-      runner_.step(t);
-      return true;
-    } catch (const std::exception&) {
-      return false;
-    }
   }
 
   // Liveness findings of the previous execution's repeated prefix count for
@@ -356,8 +332,6 @@ class Search {
   Schedule schedule_;
   std::vector<ThreadId> enabled_;
   std::vector<Footprint> footprints_;
-  static constexpr std::size_t kNever = ~std::size_t{0};
-  std::size_t violated_at_ = kNever;  // the step of the last execution that broke an invariant
   std::vector<Finding> findings_;
   StateTable states_;
   StateTable violating_;  // states where an execution stopped at a violation

@@ -18,10 +18,6 @@ Mask bit(ThreadId t) { return Mask{1} << t; }
 // first steps are all forced still gets one unit per leaf reached by then.
 constexpr std::size_t kMaxSplitDepth = 64;
 
-// As in DporStrategy: no sleep sets until their miss on generated scenarios
-// is understood.
-constexpr bool kSleepSets = false;
-
 // The state after `prefix`: may the search go on from it, and how.
 struct Probe {
   bool ended = false;  // finished, deadlocked or broke an invariant
@@ -60,7 +56,7 @@ void expand(Program& program, const Node& node, std::vector<Node>& out) {
     child.unit.prefix.push_back(t);
     for (Mask m = node.unit.sleep | tried; m; m &= m - 1) {
       auto q = static_cast<ThreadId>(__builtin_ctzll(m));
-      if (kSleepSets && !p.next[q].dependent(p.next[t])) child.unit.sleep |= bit(q);
+      if (!p.next[q].dependent(p.next[t])) child.unit.sleep |= bit(q);
     }
     tried |= bit(t);
     out.push_back(std::move(child));

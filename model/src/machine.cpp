@@ -65,7 +65,6 @@ void Machine::reset() {
   events_.clear();
   if (lockdep_per_execution_) lockdep_ = {};
   history_.clear();
-  checked_ = true;
 }
 
 void Machine::run(checker::ThreadId t, checker::Yield& y) {
@@ -133,7 +132,6 @@ void Machine::report(std::string invariant, std::string message, bool liveness) 
 // lockdep: remember the first site of every "held A, then took B" pair; a pair
 // seen in both orders is a potential deadlock even if no schedule hit it.
 void Machine::note_acquire(checker::ThreadId t, LockId lock) {
-  if (!checked_) return;  // past a violation: an order seen only there is not one lockdep saw
   const Regs& r = state_.threads[t];
   for (int h = 0; h < static_cast<int>(LockId::count); ++h) {
     auto held = static_cast<LockId>(h);

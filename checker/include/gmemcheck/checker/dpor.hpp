@@ -1,14 +1,16 @@
-// Dynamic partial-order reduction (Flanagan and Godefroid, POPL 2005) with
-// sleep sets (Godefroid, 1996).
+// Dynamic partial-order reduction with source sets and sleep sets (Abdulla,
+// Aronis, Jonsson and Sagonas, POPL 2014; after Flanagan and Godefroid,
+// POPL 2005, and Godefroid's sleep sets, 1996).
 //
 // Two schedules that differ only in the order of independent steps (see
 // Footprint) reach the same state through the same per-object histories, so
 // exploring one of them is enough. DPOR explores at least one schedule of
 // every such class: at each new state it looks, for every thread, for the
 // latest earlier step that its announced step depends on but is not ordered
-// after, and marks the state before that step for a backtrack. Sleep sets
-// (switched off, see dpor.cpp) stop it from completing two schedules of one
-// class: an execution that could only repeat an explored class ends early.
+// after (a race), and marks the state before that step to try a thread that
+// can start the reversed order. Sleep sets stop it from completing two
+// schedules of one class: an execution that could only repeat an explored
+// class ends early (counted as redundant).
 //
 // Every execution replays from the initial state. Without the cache, memory
 // is proportional to the depth of one execution, never to the number run.
@@ -70,23 +72,26 @@ class DporStrategy final : public Strategy {
     std::vector<std::uint32_t> event;     // vector clock of the step taken here
     std::vector<Footprint> below;         // per thread: every step from here on, so far
     std::uint64_t hash = 0;
-    bool checked = true;
     bool hit = false;                     // ended here: explored before
+    // Reached by a step that broke an invariant, which ended the execution.
+    // Never cached: a step that breaks nothing may reach the same state (a
+    // sleep under mmu_lock) and must go on from it.
+    bool violated = false;
   };
   // An explored state: the sleep set it was explored with and, per thread,
   // the footprints of every step below it (threads_ entries from `first`).
-  // An unchecked state (explored past a violation) only ends unchecked
-  // executions: nothing below it was checked.
   struct Summary {
     Mask sleep;
     std::size_t first;
-    bool checked;
   };
 
   void finish_event(std::size_t depth);
   void find_races(std::size_t depth);
   void find_race(std::size_t depth, ThreadId p);
-  void add_backtrack(std::size_t i, ThreadId p, const std::uint32_t* clock_p);
+  void add_backtrack(std::size_t i, std::size_t depth, ThreadId p, const std::uint32_t* clock_p);
+  void add_backtrack_below(std::size_t i, std::size_t depth, ThreadId p);
+  Mask initials_after(std::size_t i, std::size_t depth) const;
+  void try_one_of(std::size_t i, Mask initials);
   bool try_hit(std::size_t depth);
   void complete(std::size_t depth);
   Mask child_sleep(const Node& parent) const;
@@ -103,6 +108,7 @@ class DporStrategy final : public Strategy {
   std::size_t repeated_ = 0;
   std::uint64_t redundant_ = 0;
   bool started_ = false;
+  bool violated_ = false;  // the step just taken broke an invariant
 };
 
 }  // namespace gmemcheck::checker

@@ -83,10 +83,6 @@ class Program {
   // Called instead of check() after a step that repeats one already checked
   // (the same step from the same state): drop whatever the step raised.
   virtual void step_replayed() {}
-  // Called with false when the steps that follow run past a violation, only so
-  // the engine sees where they lead: nothing they do may count, not even in
-  // state kept across executions. reset() checks again.
-  virtual void set_checked(bool) {}
   // Facts a program keeps across executions (lockdep's lock orders), each
   // with the schedule that first showed it. A search split into parts runs
   // each part on its own program; observe() hands one part's facts to another

@@ -24,9 +24,6 @@ struct StateView {
   std::span<const ThreadId> enabled;
   std::span<const Footprint> next;  // every thread's announced step ({} once finished)
   std::uint64_t hash = 0;           // of the full state
-  // False past a violation: the state was reached but not checked, so it must
-  // not stand for checked ones.
-  bool checked = true;
 };
 
 class Strategy {
@@ -49,9 +46,6 @@ class Strategy {
   // (enabled empty).
   virtual bool wants_footprints(std::size_t /*depth*/) const { return false; }
   virtual void at_state(const StateView& /*state*/) {}
-  // True when every execution must run to its end, past a violation, so the
-  // strategy sees every step (the steps after a violation are not checked).
-  virtual bool runs_to_end() const { return false; }
   // The step at `depth` broke an invariant and ends the execution (reducing
   // strategies are then shown the state after it, with nothing enabled).
   virtual void violated(std::size_t /*depth*/) {}

@@ -94,7 +94,6 @@ class Machine final : public checker::Program {
   void check(std::vector<checker::Finding>& out) override;
   void check_final(std::vector<checker::Finding>& out) override;
   void step_replayed() override { events_.clear(); }
-  void set_checked(bool checked) override { checked_ = checked; }
   // lockdep's first site of each lock pair, keyed "held>taken".
   std::vector<Observation> observations() const override;
   void observe(const Observation& o, std::vector<Revealed>& out) override;
@@ -130,7 +129,6 @@ class Machine final : public checker::Program {
   checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
-  bool checked_ = true;
   std::vector<checker::ThreadId> history_;
   std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)> lockdep_{};
 };
