@@ -126,7 +126,13 @@ void DporStrategy::at_state(const StateView& v) {
   n.chosen = -1;
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
-  n.below.assign(next.begin(), next.end());  // announced here: they race too, taken or not
+  // Where an execution ends with threads unfinished (a deadlock, a violation)
+  // their announced steps are never taken, yet they race with the steps
+  // before: a later visit of a state above must know them too.
+  if (n.enabled == 0)
+    n.below.assign(next.begin(), next.end());
+  else
+    n.below.assign(threads_, Footprint{});
   n.hash = v.hash;
   n.hit = false;
   n.violated = std::exchange(violated_, false);
