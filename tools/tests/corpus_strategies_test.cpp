@@ -4,6 +4,9 @@
 // scenarios; they are compared wherever they finish within their budget.
 #include "support.hpp"
 
+#include "gmemcheck/checker/schedule_count.hpp"
+#include "gmemcheck/model/machine.hpp"
+
 #include <CppUTest/TestHarness.h>
 #include <CppUTest/MemoryLeakWarningPlugin.h>
 
@@ -71,6 +74,29 @@ TEST(CorpusStrategies, EverySearchAgreesWithTheDefault) {
   }
   CHECK(compared >= 2 * 59);
   CHECK_TEXT(stateless >= 40, std::to_string(stateless).c_str());
+}
+
+// The benchmark reports DFS's executions on scenarios it cannot run by
+// counting them: the count must be exact wherever DFS does finish.
+TEST(CorpusStrategies, CountedSchedulesAreTheExecutionsOfTheStatelessSearch) {
+  std::vector<std::string> errors;
+  std::vector<tools::LoadedScenario> corpus = tools::load_scenarios(
+      tools::expand_inputs({source_path("scenarios"), source_path("scenarios/reference")}), errors);
+  int compared = 0;
+  for (const auto& [file, sc] : corpus) {
+    checker::Options o;
+    o.bounds.executions = 20000;
+    model::Machine stateless(sc);
+    checker::DfsStrategy dfs;
+    checker::Result r = checker::explore(stateless, dfs, o);
+    if (!r.complete) continue;
+    model::Machine counted(sc);
+    checker::ScheduleCountStrategy count;
+    CHECK_TRUE(checker::explore(counted, count, checker::Options{}).complete);
+    DOUBLES_EQUAL_TEXT(static_cast<double>(r.executions), count.schedules(), 0, sc.name.c_str());
+    ++compared;
+  }
+  CHECK_TEXT(compared >= 20, std::to_string(compared).c_str());
 }
 
 }  // namespace cli
