@@ -33,14 +33,9 @@ std::uint64_t complete_executions(const ck::Result& r) { return r.executions - r
 
 // Two threads each adding one to x, k times, as load then store.
 toy::Spec counter(int k) {
-  std::vector<toy::Op> ops;
-  for (int i = 0; i < k; ++i) {
-    ops.push_back(toy::load(0));
-    ops.push_back(toy::store_inc(0));
-  }
   toy::Spec s;
   s.variables = 1;
-  s.threads = {{"A", ops}, {"B", ops}};
+  s.threads = {{"A", toy::increments(0, k)}, {"B", toy::increments(0, k)}};
   return s;
 }
 

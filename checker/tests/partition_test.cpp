@@ -19,14 +19,9 @@ namespace {
 
 // Two threads each adding one to x, k times, as load then store; C writes y.
 toy::Spec counters(int k) {
-  std::vector<toy::Op> ops;
-  for (int i = 0; i < k; ++i) {
-    ops.push_back(toy::load(0));
-    ops.push_back(toy::store_inc(0));
-  }
   toy::Spec s;
   s.variables = 2;
-  s.threads = {{"A", ops}, {"B", ops}, {"C", {toy::write(1, 1), toy::write(1, 2)}}};
+  s.threads = {{"A", toy::increments(0, k)}, {"B", toy::increments(0, k)}, {"C", {toy::write(1, 1), toy::write(1, 2)}}};
   s.final_checks = {{0, 2 * k, "lost_update", false}};
   return s;
 }

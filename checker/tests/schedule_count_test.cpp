@@ -31,15 +31,6 @@ std::uint64_t stateless_dfs(const toy::Spec& spec) {
   return ck::explore(program, strategy, ck::Options{}).executions;
 }
 
-std::vector<toy::Op> increments(int k) {
-  std::vector<toy::Op> ops;
-  for (int i = 0; i < k; ++i) {
-    ops.push_back(toy::load(0));
-    ops.push_back(toy::store_inc(0));
-  }
-  return ops;
-}
-
 }  // namespace
 
 TEST_GROUP(ScheduleCount){};
@@ -50,7 +41,7 @@ TEST(ScheduleCount, TwoCountersGiveTheBinomial) {
   for (int k = 1; k <= 3; ++k) {
     toy::Spec s;
     s.variables = 1;
-    s.threads = {{"A", increments(k)}, {"B", increments(k)}};
+    s.threads = {{"A", toy::increments(0, k)}, {"B", toy::increments(0, k)}};
     Counted c = count(s);
     DOUBLES_EQUAL(expected[k - 1], c.schedules, 0);
     DOUBLES_EQUAL(static_cast<double>(stateless_dfs(s)), c.schedules, 0);
@@ -80,7 +71,7 @@ TEST(ScheduleCount, LocksViolationsAndDeadlocksEndSchedulesAsTheSearchDoes) {
 
   toy::Spec early;  // A's violation ends every execution it is scheduled in
   early.variables = 2;
-  early.threads = {{"A", {toy::expect(1, 1, "early")}}, {"B", increments(2)}, {"C", increments(1)}};
+  early.threads = {{"A", {toy::expect(1, 1, "early")}}, {"B", toy::increments(0, 2)}, {"C", toy::increments(0, 1)}};
 
   toy::Spec inversion;  // some schedules deadlock, the others finish
   inversion.variables = 1;

@@ -92,6 +92,14 @@ Op expect(int var, int value, std::string invariant, bool liveness) {
 Op fail() {
   return {OpKind::fail, 0, 0, {}, false};
 }
+std::vector<Op> increments(int var, int k) {
+  std::vector<Op> ops;
+  for (int i = 0; i < k; ++i) {
+    ops.push_back(load(var));
+    ops.push_back(store_inc(var));
+  }
+  return ops;
+}
 
 std::string variable_name(int var) {
   static const char* const kNames[] = {"x", "y", "z", "w"};

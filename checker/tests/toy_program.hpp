@@ -39,6 +39,8 @@ Op unlock(int mutex);
 // Records `invariant` (reported by every later check()) unless var == value.
 Op expect(int var, int value, std::string invariant, bool liveness = false);
 Op fail();  // throws from the thread body
+// k increments of var, each a load then a store: the classic racy counter.
+std::vector<Op> increments(int var, int k);
 
 struct FinalCheck {
   int var = 0;

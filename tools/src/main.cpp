@@ -14,6 +14,12 @@ using namespace gmemcheck::tools;
 
 namespace {
 
+// Where run and merge write their results.
+void add_outputs(CLI::App* sub, RunOptions& o) {
+  sub->add_option("--trace-dir", o.trace_dir, "Where counterexample traces are written")->capture_default_str();
+  sub->add_option("--json", o.json_out, "Also write the results as JSON to this file");
+}
+
 void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   auto* run = app.add_subcommand("run", "Check scenarios against their expect; write a trace per violation.");
   run->footer(
@@ -22,8 +28,7 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
       "Exit status: 0 every scenario met its expect, 1 some result differs, 2 bad input,\n"
       "3 nothing differed but a bound cut a search short (inconclusive).");
   run->add_option("inputs", inputs, "Scenario files or directories")->required();
-  run->add_option("--trace-dir", o.trace_dir, "Where counterexample traces are written")->capture_default_str();
-  run->add_option("--json", o.json_out, "Also write the results as JSON to this file");
+  add_outputs(run, o);
   run->add_option("--markdown", o.markdown_out, "Also write a Markdown table of the results to this file");
   run->add_option("--max-steps", o.max_steps, "Bound: steps per execution (overrides bounds.steps)");
   run->add_option("--max-executions", o.max_executions, "Bound: executions (overrides bounds.executions)");
@@ -72,8 +77,7 @@ void add_merge(CLI::App& app, std::vector<std::string>& files, RunOptions& o) {
       "  gmemcheck merge big.shard-*-of-2.json\n\n"
       "Exit status: as run; 2 when a shard is missing, given twice, or ran other inputs.");
   merge->add_option("files", files, "Shard result files or directories")->required();
-  merge->add_option("--trace-dir", o.trace_dir, "Where counterexample traces are written")->capture_default_str();
-  merge->add_option("--json", o.json_out, "Also write the results as JSON to this file");
+  add_outputs(merge, o);
   merge->add_flag("-q,--quiet", o.quiet, "Only result lines");
 }
 
