@@ -111,6 +111,7 @@ json result_json(const ScenarioResult& r) {
             {"seconds", x.seconds},
             {"complete", x.complete},
             {"cache_hits", x.cache_hits},
+            {"redundant_executions", x.redundant_executions},
             {"state_table_full", x.state_table_full},
             {"stopped_at_expected", x.stopped_early},
             {"bounds", bounds_json(r)},

@@ -64,8 +64,9 @@ std::string shard_name(const std::string& scenario, std::size_t k, std::size_t n
 // The counts a report's consumer acts on, compared one by one so a failure
 // names the field; the whole result is compared afterwards.
 void check_same_result(const json& want, const json& have, const std::string& what) {
-  for (const char* key : {"executions", "steps", "states", "max_depth", "cache_hits", "verdict", "invariants",
-                          "status", "complete", "units", "liveness_executions", "violations"}) {
+  for (const char* key : {"executions", "steps", "states", "max_depth", "cache_hits", "redundant_executions",
+                          "verdict", "invariants", "status", "complete", "units", "liveness_executions",
+                          "violations"}) {
     std::string msg = what + ": " + key + ": want " + want.at(key).dump() + ", have " + have.at(key).dump();
     CHECK_TEXT(want.at(key) == have.at(key), msg.c_str());
   }
