@@ -154,6 +154,7 @@ class Search {
 
   void check_initial_state() {
     runner_.start();
+    hash_known_ = false;
     states_.insert(program_.state_hash());
     findings_.clear();
     program_.check(findings_);
@@ -218,11 +219,12 @@ class Search {
       auto id = static_cast<ThreadId>(t);
       footprints_[t] = runner_.finished(id) ? Footprint{} : program_.footprint(id);
     }
-    strategy_.at_state(StateView{depth, enabled_, footprints_, program_.state_hash()});
+    strategy_.at_state(StateView{depth, enabled_, footprints_, current_hash()});
   }
 
   void run_execution() {
     runner_.start();
+    hash_known_ = false;
     schedule_.clear();
     preemptions_ = 0;
     switches_ = 0;
@@ -251,6 +253,7 @@ class Search {
       last = t;
       schedule_.push_back(t);
       runner_.step(t);
+      hash_known_ = false;
       ++result_.steps;
       result_.max_depth = std::max(result_.max_depth, depth + 1);
       if (depth < repeated) {
@@ -295,15 +298,25 @@ class Search {
       // a sleep under mmu_lock) that another step reaches cleanly. So a state
       // where an execution stopped is counted apart and never cuts a later
       // execution: that one must go on past it.
-      violating_.insert(program_.state_hash());
+      violating_.insert(current_hash());
       return true;
     }
-    bool fresh = states_.insert(program_.state_hash());
+    bool fresh = states_.insert(current_hash());
     if (!fresh && options_.cache) {
       ++result_.cache_hits;
       return true;
     }
     return false;
+  }
+
+  // The state's hash, computed once per step: both the state table and a
+  // reducing strategy ask for it.
+  std::uint64_t current_hash() {
+    if (!hash_known_) {
+      hash_ = program_.state_hash();
+      hash_known_ = true;
+    }
+    return hash_;
   }
 
   // No thread can run: either all finished (final invariants) or a deadlock.
@@ -332,6 +345,8 @@ class Search {
   Schedule schedule_;
   std::vector<ThreadId> enabled_;
   std::vector<Footprint> footprints_;
+  std::uint64_t hash_ = 0;
+  bool hash_known_ = false;  // hash_ is the current state's
   std::vector<Finding> findings_;
   StateTable states_;
   StateTable violating_;  // states where an execution stopped at a violation
