@@ -86,6 +86,7 @@ bool DporStrategy::try_hit(std::size_t depth) {
     const auto p = static_cast<ThreadId>(pi);
     const std::uint32_t* cp = clock(n, p);
     for (std::size_t i = depth; i-- > options_.prefix.size();) {
+      if (!nodes_[i + 1].before.dependent(below[pi])) break;  // nothing at or before i races
       const Node& b = nodes_[i];
       const ThreadId q = b.chosen;
       if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack_below(i, depth, p);
@@ -136,7 +137,14 @@ void DporStrategy::at_state(const StateView& v) {
   n.hash = v.hash;
   n.hit = false;
   n.violated = std::exchange(violated_, false);
-  if (depth > 0) finish_event(depth - 1);
+  if (depth > 0) {
+    finish_event(depth - 1);
+    const Node& last = nodes_[depth - 1];
+    n.before = last.before;
+    n.before |= last.next[static_cast<std::size_t>(last.chosen)];
+  } else {
+    n.before = {};
+  }
   if (depth == options_.prefix.size())
     n.sleep = options_.sleep;
   else

@@ -71,6 +71,7 @@ class DporStrategy final : public Strategy {
     std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
     std::vector<std::uint32_t> event;     // vector clock of the step taken here
     std::vector<Footprint> below;         // per thread: every step from here on, so far
+    Footprint before;                     // every step taken before this state
     std::uint64_t hash = 0;
     bool hit = false;                     // ended here: explored before
     // Reached by a step that broke an invariant, which ended the execution.
