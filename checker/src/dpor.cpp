@@ -35,7 +35,7 @@ bool DporStrategy::next_execution() {
   // Back to the deepest state with a thread still to try there.
   while (size_ > options_.prefix.size()) {
     Node& n = nodes_[size_ - 1];
-    Mask todo = n.backtrack & n.enabled & ~n.done & ~n.sleep;
+    Mask todo = n.backtrack & n.enabled & ~n.done & ~n.sleep & ~n.covered;
     if (todo) {
       n.chosen = lowest(todo);
       n.done |= bit(n.chosen);
@@ -59,10 +59,11 @@ void DporStrategy::complete(std::size_t depth) {
   if (fresh) {
     pool_.insert(pool_.end(), n.below.begin(), n.below.end());
   } else {
-    // Explored again: the footprints below cover both explorations, and with
-    // fewer threads asleep the state now covers what either one did.
+    // Explored again, for the threads asleep then and awake now: with the
+    // first exploration, every class that starts with a thread awake now is
+    // covered. The footprints below are those of both explorations.
     Summary& known = it->second;
-    known.sleep &= n.sleep;
+    if (n.covered || (n.sleep & ~known.sleep) == 0) known.sleep = n.sleep;
     for (std::size_t t = 0; t < threads_; ++t) pool_[known.first + t] |= n.below[t];
   }
   // About 64 bytes a hash-map entry, plus the footprints.
@@ -70,18 +71,21 @@ void DporStrategy::complete(std::size_t depth) {
   if (options_.cache_bytes && bytes >= options_.cache_bytes) cache_full_ = true;
 }
 
-// A state explored before, with no thread asleep then that is awake now:
-// end here, and add the backtracks its subtree's steps would have raced into.
+// A state explored before: add the backtracks its subtree's steps would have
+// raced into. With no thread asleep then that is awake now, end here. Else
+// try only those threads: every class that starts with another one and with
+// none of them was covered then, and one that starts with both is covered by
+// trying them (a covered thread is never put to sleep, so it still follows).
 bool DporStrategy::try_hit(std::size_t depth) {
   if (!options_.cache) return false;
   Node& n = nodes_[depth];
   auto it = summaries_.find(n.hash);
-  if (it == summaries_.end() || (it->second.sleep & ~n.sleep) != 0) return false;
-  ++hits_;
-  n.hit = true;
+  if (it == summaries_.end()) return false;
+  const Mask awake = it->second.sleep & ~n.sleep & n.enabled;
   const Footprint* below = &pool_[it->second.first];
+  // First all of it: add_backtrack_below() reads which threads have steps below.
+  for (std::size_t pi = 0; pi < threads_; ++pi) n.below[pi] |= below[pi];
   for (std::size_t pi = 0; pi < threads_; ++pi) {
-    n.below[pi] |= below[pi];
     if (empty(below[pi])) continue;
     const auto p = static_cast<ThreadId>(pi);
     const std::uint32_t* cp = clock(n, p);
@@ -92,6 +96,13 @@ bool DporStrategy::try_hit(std::size_t depth) {
       if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack_below(i, depth, p);
     }
   }
+  if (awake) {
+    n.covered = n.enabled & ~n.sleep & ~awake;
+    n.backtrack = awake;
+    return false;
+  }
+  ++hits_;
+  n.hit = true;
   return true;
 }
 
@@ -123,13 +134,14 @@ void DporStrategy::at_state(const StateView& v) {
   n.enabled = 0;
   for (ThreadId t : v.enabled) n.enabled |= bit(t);
   n.next.assign(next.begin(), next.end());
-  n.backtrack = n.done = 0;
+  n.backtrack = n.done = n.covered = 0;
   n.chosen = -1;
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
-  // Where an execution ends with threads unfinished (a deadlock, a violation)
-  // their announced steps are never taken, yet they race with the steps
-  // before: a later visit of a state above must know them too.
+  // Where an execution ends with threads unfinished (a deadlock, a violation,
+  // every enabled thread asleep) their announced steps are never taken, yet
+  // they race with the steps before: a later visit of a state above must know
+  // them too.
   if (n.enabled == 0)
     n.below.assign(next.begin(), next.end());
   else
@@ -157,12 +169,14 @@ void DporStrategy::at_state(const StateView& v) {
     return;
   }
   if (!n.violated && try_hit(depth)) return;
-  Mask candidates = n.enabled & ~n.sleep;
+  Mask candidates = n.enabled & ~n.sleep & ~n.covered;
   if (candidates) {
     n.chosen = lowest(candidates);
-    n.backtrack = n.done = bit(n.chosen);
+    n.backtrack |= bit(n.chosen);
+    n.done = bit(n.chosen);
   } else if (n.enabled) {
     ++redundant_;  // every enabled thread is asleep: only explored classes lie ahead
+    n.below.assign(next.begin(), next.end());  // the execution ends here too
   }
 }
 
@@ -198,13 +212,17 @@ void DporStrategy::find_race(std::size_t depth, ThreadId p) {
   Node& n = nodes_[depth];
   const Footprint& f = n.next[static_cast<std::size_t>(p)];
   if (empty(f)) return;  // finished, or touches nothing shared
+  // Every race, not only the latest (sleep sets need them all): an earlier
+  // step it depends on that does not happen before it through p's past or
+  // through a later step it depends on. `past` grows by each such step's.
   const std::uint32_t* cp = clock(n, p);
+  past_.assign(cp, cp + threads_);
   for (std::size_t i = depth; i-- > 0;) {
     const Node& b = nodes_[i];
     const ThreadId q = b.chosen;
-    if (q == p || cp[q] > i || !b.next[q].dependent(f)) continue;
-    if (i >= options_.prefix.size()) add_backtrack(i, depth, p, cp);  // a prefix is expanded fully by its caller
-    break;
+    if (q == p || past_[static_cast<std::size_t>(q)] > i || !b.next[q].dependent(f)) continue;
+    if (i >= options_.prefix.size()) add_backtrack(i, depth, p, past_.data());  // a prefix is expanded by its caller
+    for (std::size_t t = 0; t < threads_; ++t) past_[t] = std::max(past_[t], b.event[t]);
   }
 }
 
@@ -275,7 +293,7 @@ DporStrategy::Mask DporStrategy::initials_after(std::size_t i, std::size_t depth
 // footprint misses what enables it; trying everything is then the safe choice.
 void DporStrategy::try_one_of(std::size_t i, Mask initials) {
   Node& b = nodes_[i];
-  if (initials & (b.backtrack | b.sleep)) return;
+  if (initials & (b.backtrack | b.sleep | b.covered)) return;
   Mask enabled = initials & b.enabled;
   b.backtrack |= enabled ? (enabled & -enabled) : b.enabled;
 }

@@ -194,6 +194,7 @@ void ToyProgram::check(std::vector<Finding>& out) {
 }
 
 void ToyProgram::check_final(std::vector<Finding>& out) {
+  final_values_.insert(state_.vars);
   for (const FinalCheck& c : spec_.final_checks) {
     int actual = state_.vars[c.var];
     if (actual == c.value) continue;

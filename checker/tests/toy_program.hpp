@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,9 @@ class ToyProgram final : public gmemcheck::checker::Program {
   int variable(int var) const { return state_.vars[var]; }
   int owner(int mutex) const { return state_.owners[mutex]; }
 
+  // The variables' values at the end of every execution that finished so far.
+  const std::set<std::vector<int>>& final_values() const { return final_values_; }
+
  private:
   struct ThreadState {
     std::size_t pc = 0;  // index of the announced op; ops.size() once finished
@@ -108,6 +112,7 @@ class ToyProgram final : public gmemcheck::checker::Program {
   Spec spec_;
   State state_;
   State marked_;
+  std::set<std::vector<int>> final_values_;
 };
 
 }  // namespace toy

@@ -5,10 +5,12 @@
 // Two schedules that differ only in the order of independent steps (see
 // Footprint) reach the same state through the same per-object histories, so
 // exploring one of them is enough. DPOR explores at least one schedule of
-// every such class: at each new state it looks, for every thread, for the
-// latest earlier step that its announced step depends on but is not ordered
-// after (a race), and marks the state before that step to try a thread that
-// can start the reversed order. Sleep sets stop it from completing two
+// every such class: at each new state it looks, for every thread, for each
+// earlier step that its announced step depends on and that is not ordered
+// before it through other steps (a race), and marks the state before that
+// step to try a thread that can start the reversed order. Every race, not
+// only the latest as in Flanagan and Godefroid's algorithm: with sleep sets
+// the earlier ones are not always reversed later. Sleep sets stop it from completing two
 // schedules of one class: an execution that could only repeat an explored
 // class ends early (counted as redundant).
 //
@@ -21,8 +23,9 @@
 // the union of the footprints of every step below it; at a hit, every earlier
 // step of the execution that one of those could depend on, and that does not
 // already happen before that thread, gets a backtrack. That over-approximates
-// the races exploring the subtree again would find. A hit also needs the state
-// to have been explored with no thread asleep that is awake now.
+// the races exploring the subtree again would find. A state explored with
+// threads asleep that are awake now is explored again for those threads only:
+// the classes that start with any other thread were covered then.
 // A violating step ends its execution and counts as dependent on every step.
 #pragma once
 
@@ -66,6 +69,9 @@ class DporStrategy final : public Strategy {
     Mask sleep = 0;      // threads whose announced step need not be tried here
     Mask backtrack = 0;  // threads that must be tried here
     Mask done = 0;       // threads tried here
+    // Threads whose classes an earlier exploration of this state covered; only
+    // the threads asleep then and awake now are tried (never put to sleep).
+    Mask covered = 0;
     ThreadId chosen = -1;
     std::vector<Footprint> next;          // every thread's announced step
     std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
@@ -104,6 +110,7 @@ class DporStrategy final : public Strategy {
   bool cache_full_ = false;
   std::uint64_t hits_ = 0;
   std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
+  std::vector<std::uint32_t> past_;  // find_race()'s scratch clock
   std::size_t size_ = 0;
   std::size_t threads_ = 0;
   std::size_t repeated_ = 0;
