@@ -223,31 +223,12 @@ TEST(Dpor, CachePrunesBesideAnEarlyViolation) {
 }
 
 TEST(Dpor, CachedAndStatelessReachEveryFinalStateOfRandomToys) {
-  // Three threads of loads, increments and writes over two variables, some
-  // under a lock: every final state some schedule reaches is a class's, so
-  // each search must reach all of them. States converge often here, and
-  // reach the cache with other threads asleep than when first explored.
+  // Every final state some schedule reaches is a class's, so each search must
+  // reach all of them. States converge often here, and reach the cache with
+  // other threads asleep than when first explored.
   std::mt19937_64 rng(7);
-  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
   for (int round = 0; round < 2000; ++round) {
-    toy::Spec s;
-    s.variables = 2;
-    s.mutexes = 1;
-    for (int t = 0; t < 3; ++t) {
-      std::vector<toy::Op> ops;
-      bool locked = pick(4) == 0;
-      if (locked) ops.push_back(toy::lock(0));
-      for (int k = 1 + pick(3); k > 0; --k) {
-        int var = pick(2);
-        switch (pick(3)) {
-          case 0: ops.push_back(toy::write(var, 1 + pick(3))); break;
-          case 1: ops.push_back(toy::load(var)); break;
-          default: ops.push_back(toy::store_inc(var)); break;
-        }
-      }
-      if (locked) ops.push_back(toy::unlock(0));
-      s.threads.push_back({std::string(1, static_cast<char>('A' + t)), ops});
-    }
+    toy::Spec s = toy::random_spec(rng);
     toy::ToyProgram every(s), stateless(s), cached(s);
     ck::DfsStrategy dfs;
     ck::DporStrategy plain, with_cache(ck::DporOptions{true, 0, {}, 0});

@@ -1,6 +1,8 @@
 // A search split into units: whoever runs which unit, the merged result is
 // the same, and DPOR still completes exactly one execution per class.
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -148,4 +150,30 @@ TEST(Partition, StoppingOnAFindingIsTheSameForAnyWorkers) {
   ck::Result one = merged(s, explore_split(s, 12, 1, {}, o).results, o);
   CHECK_TRUE(one.stopped_early);
   for (int jobs : {2, 4}) check_same(one, merged(s, explore_split(s, 12, jobs, {}, o).results, o));
+}
+
+TEST(Partition, UnitsTogetherReachEveryFinalStateOfRandomToys) {
+  // A split search covers every class too: the units' final states, with or
+  // without their caches, are all those of the search of every schedule.
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 300; ++round) {
+    toy::Spec s = toy::random_spec(rng);
+    toy::ToyProgram every(s);
+    ck::DfsStrategy dfs;
+    ck::explore(every, dfs, ck::Options{});
+    for (std::size_t min_units : {3u, 8u, 20u})
+      for (bool cache : {false, true}) {
+        toy::ToyProgram probe(s);
+        std::set<std::vector<int>> reached;
+        for (const ck::Unit& u : ck::split(probe, min_units)) {
+          toy::ToyProgram program(s);
+          ck::DporStrategy dpor(ck::DporOptions{cache, 0, u.prefix, u.sleep});
+          ck::explore(program, dpor, ck::Options{});
+          reached.insert(program.final_values().begin(), program.final_values().end());
+        }
+        std::string what = "round " + std::to_string(round) + ", " + std::to_string(min_units) + " units" +
+                           (cache ? ", cached" : "");
+        CHECK_TEXT(every.final_values() == reached, what.c_str());
+      }
+  }
 }

@@ -92,6 +92,29 @@ Op expect(int var, int value, std::string invariant, bool liveness) {
 Op fail() {
   return {OpKind::fail, 0, 0, {}, false};
 }
+Spec random_spec(std::mt19937_64& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  Spec s;
+  s.variables = 2;
+  s.mutexes = 1;
+  for (int t = 0; t < 3; ++t) {
+    std::vector<Op> ops;
+    bool locked = pick(4) == 0;
+    if (locked) ops.push_back(lock(0));
+    for (int k = 1 + pick(3); k > 0; --k) {
+      int var = pick(2);
+      switch (pick(3)) {
+        case 0: ops.push_back(write(var, 1 + pick(3))); break;
+        case 1: ops.push_back(load(var)); break;
+        default: ops.push_back(store_inc(var)); break;
+      }
+    }
+    if (locked) ops.push_back(unlock(0));
+    s.threads.push_back({std::string(1, static_cast<char>('A' + t)), ops});
+  }
+  return s;
+}
+
 std::vector<Op> increments(int var, int k) {
   std::vector<Op> ops;
   for (int i = 0; i < k; ++i) {

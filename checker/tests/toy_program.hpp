@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,6 +67,11 @@ struct Spec {
 };
 
 std::string variable_name(int var);
+
+// Three threads of one to three loads, increments and writes over two
+// variables, a quarter of them under a lock: small enough for the search of
+// every schedule, and their states converge often.
+Spec random_spec(std::mt19937_64& rng);
 
 class ToyProgram final : public gmemcheck::checker::Program {
  public:
