@@ -138,14 +138,7 @@ void DporStrategy::at_state(const StateView& v) {
   n.chosen = -1;
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
-  // Where an execution ends with threads unfinished (a deadlock, a violation,
-  // every enabled thread asleep) their announced steps are never taken, yet
-  // they race with the steps before: a later visit of a state above must know
-  // them too.
-  if (n.enabled == 0)
-    n.below.assign(next.begin(), next.end());
-  else
-    n.below.assign(threads_, Footprint{});
+  n.below.assign(threads_, Footprint{});
   n.hash = v.hash;
   n.hit = false;
   n.violated = std::exchange(violated_, false);
@@ -176,8 +169,12 @@ void DporStrategy::at_state(const StateView& v) {
     n.done = bit(n.chosen);
   } else if (n.enabled) {
     ++redundant_;  // every enabled thread is asleep: only explored classes lie ahead
-    n.below.assign(next.begin(), next.end());  // the execution ends here too
   }
+  // The execution ends here with threads unfinished (a deadlock, a violation,
+  // every enabled thread asleep): their announced steps are never taken, yet
+  // they race with the steps before, so a later visit of a state above must
+  // know them too.
+  if (n.chosen < 0) n.below.assign(next.begin(), next.end());
 }
 
 // The vector clock of the step taken at `depth`: after its thread's previous
@@ -201,8 +198,8 @@ void DporStrategy::finish_event(std::size_t depth) {
   std::copy(e.event.begin(), e.event.end(), clock(after, p));
 }
 
-// For every thread's announced step, the latest earlier step of another thread
-// that it depends on and that does not happen before it: the two race, so the
+// For every thread's announced step, each earlier step of another thread that
+// it depends on and that does not happen before it: the two race, so the
 // state before that step must also try the other order.
 void DporStrategy::find_races(std::size_t depth) {
   for (std::size_t p = 0; p < threads_; ++p) find_race(depth, static_cast<ThreadId>(p));

@@ -154,7 +154,6 @@ class Search {
 
   void check_initial_state() {
     runner_.start();
-    hash_known_ = false;
     states_.insert(program_.state_hash());
     findings_.clear();
     program_.check(findings_);

@@ -211,22 +211,13 @@ tools::GateOptions gate_options(const TempDir& dir) {
 }
 
 Outcome gate_cli(const tools::GateOptions& opt) {
-  std::ostringstream out, err;
-  Outcome o;
-  o.status = tools::gate_command(opt, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
+  return capture([&](std::ostream& out, std::ostream& err) { return tools::gate_command(opt, out, err); });
 }
 
 Outcome trace_add_cli(const std::string& trace, const std::vector<std::string>& fixed_by,
                       const std::string& dir) {
-  std::ostringstream out, err;
-  Outcome o;
-  o.status = tools::trace_add_command(trace, fixed_by, dir, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
+  return capture(
+      [&](std::ostream& out, std::ostream& err) { return tools::trace_add_command(trace, fixed_by, dir, out, err); });
 }
 
 // The first line of `text` starting with `prefix`, or "".

@@ -118,40 +118,32 @@ struct Outcome {
   std::string out, err;
 };
 
-inline Outcome run_cli(const std::vector<std::string>& inputs, const tools::RunOptions& opt) {
+// Runs one command, `command(out, err)` returning its exit status, and keeps
+// what it printed.
+template <class Command>
+Outcome capture(Command command) {
   std::ostringstream out, err;
   Outcome o;
-  o.status = tools::run_command(inputs, opt, out, err);
+  o.status = command(out, err);
   o.out = out.str();
   o.err = err.str();
   return o;
+}
+
+inline Outcome run_cli(const std::vector<std::string>& inputs, const tools::RunOptions& opt) {
+  return capture([&](std::ostream& out, std::ostream& err) { return tools::run_command(inputs, opt, out, err); });
 }
 
 inline Outcome merge_cli(const std::vector<std::string>& files, const tools::RunOptions& opt) {
-  std::ostringstream out, err;
-  Outcome o;
-  o.status = tools::merge_command(files, opt, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
+  return capture([&](std::ostream& out, std::ostream& err) { return tools::merge_command(files, opt, out, err); });
 }
 
 inline Outcome replay_cli(const std::vector<std::string>& traces, const tools::ReplayOptions& opt = {}) {
-  std::ostringstream out, err;
-  Outcome o;
-  o.status = tools::replay_command(traces, opt, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
+  return capture([&](std::ostream& out, std::ostream& err) { return tools::replay_command(traces, opt, out, err); });
 }
 
 inline Outcome list_cli(const std::string& what) {
-  std::ostringstream out, err;
-  Outcome o;
-  o.status = tools::list_command(what, out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
+  return capture([&](std::ostream& out, std::ostream& err) { return tools::list_command(what, out, err); });
 }
 
 // Run options that write only inside `dir` and print no stories.

@@ -76,7 +76,9 @@ class DporStrategy final : public Strategy {
     std::vector<Footprint> next;          // every thread's announced step
     std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
     std::vector<std::uint32_t> event;     // vector clock of the step taken here
-    std::vector<Footprint> below;         // per thread: every step from here on, so far
+    // Per thread: every step taken from here on so far, and the steps still
+    // announced where one of those executions ended.
+    std::vector<Footprint> below;
     Footprint before;                     // every step taken before this state
     std::uint64_t hash = 0;
     bool hit = false;                     // ended here: explored before
