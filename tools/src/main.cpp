@@ -35,7 +35,8 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("--max-seconds", o.max_seconds, "Bound: seconds per scenario (overrides bounds.seconds)");
   run->add_option("--preemptions", o.preemptions, "Bound: preemptions per execution (overrides bounds.preemptions)");
   run->add_flag("--liveness", o.liveness, "Count a fault that gives up (retry_bound) as a violation");
-  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order)")
+  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order); on one scenario, run "
+                  "this many units of its split search (--units) at once")
       ->check(CLI::Range(1, 256));
   run->add_option("--strategy", o.strategy,
                   "dpor: one interleaving per class of equivalent ones, with a state cache; dfs: every "

@@ -100,7 +100,9 @@ checker::Options search_options(const model::Scenario& sc, const RunOptions& opt
 std::vector<checker::Unit> search_units(const model::Scenario& sc, const RunOptions& opt) {
   std::size_t min_units = opt.units;
   if (!min_units && opt.shards) min_units = std::max<std::size_t>(checker::kDefaultMinUnits, 2 * opt.shards);
-  if (!min_units) min_units = opt.search_jobs > 1 ? checker::kDefaultMinUnits : 1;
+  // Never from --jobs: the units decide the counts, and the counts must not
+  // depend on how many workers ran them.
+  if (!min_units) min_units = 1;
   model::Machine probe(sc);
   return checker::split(probe, min_units);
 }
@@ -301,6 +303,10 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
     return kExitBadInput;
   }
   if (opt.shards) return shard_command(scenarios, opt, out, err);
+  if (scenarios.size() == 1 && opt.jobs > 1 && !opt.quiet && !(opt.strategy == "dpor" && opt.units > 1))
+    err << "gmemcheck: note: one scenario is one search, run by one worker; --jobs splits a search only "
+           "with --strategy dpor --units N (N >= 2; each unit has a cache of its own: more executions, "
+           "the same verdict)\n";
   std::vector<ScenarioResult> results = check_all(scenarios, opt, [&](ScenarioResult& r) {
     out << result_line(r) << "\n";
     write_traces(r, opt.trace_dir, opt.quiet ? nullptr : &out);

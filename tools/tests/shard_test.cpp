@@ -125,7 +125,7 @@ TEST_GROUP(ShardJobs) {
     // Repeated: a race between workers shows only in some interleavings.
     for (int round = 0; round < 3; ++round)
       for (int jobs : {2, 3}) {
-        Observed many = run_alone(file, jobs, 0);
+        Observed many = run_alone(file, jobs, checker::kDefaultMinUnits);
         std::string what = fs::path(file).filename().string() + " --jobs " + std::to_string(jobs) + " (round " +
                            std::to_string(round) + ")";
         check_same_result(one.result, many.result, what);
@@ -142,16 +142,43 @@ TEST(ShardJobs, ViolationAcrossUnitsCountsAsOneWorker) {
   check_jobs_match_one_worker(lock_file());
 }
 
+TEST(ShardJobs, JobsAloneNeverChangeTheSearch) {
+  // Without --units the search is one unit whatever --jobs says, so its
+  // counts are those of one worker.
+  for (const std::string& file : {convert_file(), lock_file()}) {
+    Observed one = run_alone(file, 1, 0);
+    LONGS_EQUAL(1, one.result["units"].get<std::size_t>());
+    Observed two = run_alone(file, 2, 0);
+    check_same_result(one.result, two.result, fs::path(file).filename().string() + " --jobs 2");
+    check_same_traces(one.traces, two.traces, fs::path(file).filename().string() + " --jobs 2");
+  }
+}
+
+TEST(ShardJobs, JobsOnAnUnsplitSearchSaysHowToSplitIt) {
+  tools::RunOptions opt = quiet_options(*dir);
+  opt.quiet = false;
+  opt.jobs = 2;
+  Outcome unsplit = run_cli({convert_file()}, opt);
+  LONGS_EQUAL_TEXT(tools::kExitOk, unsplit.status, unsplit.err.c_str());
+  CHECK_TEXT(unsplit.err.find("note: one scenario is one search") != std::string::npos, unsplit.err.c_str());
+  CHECK_TEXT(unsplit.err.find("--units N") != std::string::npos, unsplit.err.c_str());
+
+  opt.units = checker::kDefaultMinUnits;
+  Outcome split = run_cli({convert_file()}, opt);
+  LONGS_EQUAL_TEXT(tools::kExitOk, split.status, split.err.c_str());
+  CHECK_TEXT(split.err.find("note:") == std::string::npos, split.err.c_str());
+}
+
 TEST(ShardJobs, ScenariosAreReallySplit) {
   // Without this the comparisons above could hold trivially: both searches
   // are split, the pass into at least the 8 units asked for, and lock_order
   // is found although only a combination of units shows it.
-  Observed convert = run_alone(convert_file(), 2, 0);
+  Observed convert = run_alone(convert_file(), 2, checker::kDefaultMinUnits);
   CHECK(convert.result["units"].get<std::size_t>() >= checker::kDefaultMinUnits);
   STRCMP_EQUAL("pass", convert.result["verdict"].get<std::string>().c_str());
   CHECK(convert.traces.empty());
 
-  Observed lock = run_alone(lock_file(), 3, 0);
+  Observed lock = run_alone(lock_file(), 3, checker::kDefaultMinUnits);
   CHECK(lock.result["units"].get<std::size_t>() > 1);
   STRCMP_EQUAL("violation", lock.result["verdict"].get<std::string>().c_str());
   const json& inv = lock.result["invariants"];
