@@ -55,19 +55,17 @@ void DporStrategy::complete(std::size_t depth) {
   if (depth > 0)
     for (std::size_t t = 0; t < threads_; ++t) nodes_[depth - 1].below[t] |= n.below[t];
   if (!options_.cache || n.hit || n.violated || cache_full_) return;
-  auto [it, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
+  auto [known, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
   if (fresh) {
     pool_.insert(pool_.end(), n.below.begin(), n.below.end());
   } else {
     // Explored again, for the threads asleep then and awake now: with the
     // first exploration, every class that starts with a thread awake now is
     // covered. The footprints below are those of both explorations.
-    Summary& known = it->second;
-    if (n.covered || (n.sleep & ~known.sleep) == 0) known.sleep = n.sleep;
-    for (std::size_t t = 0; t < threads_; ++t) pool_[known.first + t] |= n.below[t];
+    if (n.covered || (n.sleep & ~known->sleep) == 0) known->sleep = n.sleep;
+    for (std::size_t t = 0; t < threads_; ++t) pool_[known->first + t] |= n.below[t];
   }
-  // About 64 bytes a hash-map entry, plus the footprints.
-  std::uint64_t bytes = summaries_.size() * 64 + pool_.size() * sizeof(Footprint);
+  std::uint64_t bytes = summaries_.bytes() + pool_.size() * sizeof(Footprint);
   if (options_.cache_bytes && bytes >= options_.cache_bytes) cache_full_ = true;
 }
 
@@ -79,21 +77,25 @@ void DporStrategy::complete(std::size_t depth) {
 bool DporStrategy::try_hit(std::size_t depth) {
   if (!options_.cache) return false;
   Node& n = nodes_[depth];
-  auto it = summaries_.find(n.hash);
-  if (it == summaries_.end()) return false;
-  const Mask awake = it->second.sleep & ~n.sleep & n.enabled;
-  const Footprint* below = &pool_[it->second.first];
+  const Summary* known = summaries_.find(n.hash);
+  if (!known) return false;
+  const Mask awake = known->sleep & ~n.sleep & n.enabled;
+  const Footprint* below = &pool_[known->first];
   // First all of it: add_backtrack_below() reads which threads have steps below.
   for (std::size_t pi = 0; pi < threads_; ++pi) n.below[pi] |= below[pi];
+  // The steps at or after cp[q] of each other thread q do not happen before
+  // p's; any of them that one of p's steps below depends on races with it.
   for (std::size_t pi = 0; pi < threads_; ++pi) {
     if (empty(below[pi])) continue;
     const auto p = static_cast<ThreadId>(pi);
     const std::uint32_t* cp = clock(n, p);
-    for (std::size_t i = depth; i-- > options_.prefix.size();) {
-      if (!nodes_[i + 1].before.dependent(below[pi])) break;  // nothing at or before i races
-      const Node& b = nodes_[i];
-      const ThreadId q = b.chosen;
-      if (q != p && cp[q] <= i && b.next[q].dependent(below[pi])) add_backtrack_below(i, depth, p);
+    for (std::size_t q = 0; q < threads_; ++q) {
+      if (q == pi) continue;
+      const std::size_t from = std::max<std::size_t>(cp[q], options_.prefix.size());
+      for (std::size_t j = n.last[q]; j > from; j = nodes_[j - 1].last[q]) {
+        const std::size_t i = j - 1;
+        if (nodes_[i].next[q].dependent(below[pi])) add_backtrack_below(i, depth, p);
+      }
     }
   }
   if (awake) {
@@ -111,7 +113,7 @@ void DporStrategy::add_counts(Result& r) const {
   if (!options_.cache) return;
   r.cache_hits += hits_;
   r.state_table_full = r.state_table_full || cache_full_;
-  r.state_table_bytes += summaries_.size() * 64 + pool_.size() * sizeof(Footprint);
+  r.state_table_bytes += summaries_.bytes() + pool_.size() * sizeof(Footprint);
 }
 
 ThreadId DporStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
@@ -139,17 +141,11 @@ void DporStrategy::at_state(const StateView& v) {
   n.clocks.assign(threads_ * threads_, 0);
   n.event.assign(threads_, 0);
   n.below.assign(threads_, Footprint{});
+  if (depth == 0) n.last.assign(threads_, 0);
   n.hash = v.hash;
   n.hit = false;
   n.violated = std::exchange(violated_, false);
-  if (depth > 0) {
-    finish_event(depth - 1);
-    const Node& last = nodes_[depth - 1];
-    n.before = last.before;
-    n.before |= last.next[static_cast<std::size_t>(last.chosen)];
-  } else {
-    n.before = {};
-  }
+  if (depth > 0) finish_event(depth - 1);
   if (depth == options_.prefix.size())
     n.sleep = options_.sleep;
   else
@@ -196,6 +192,8 @@ void DporStrategy::finish_event(std::size_t depth) {
   Node& after = nodes_[depth + 1];
   after.clocks = e.clocks;
   std::copy(e.event.begin(), e.event.end(), clock(after, p));
+  after.last = e.last;
+  after.last[p] = static_cast<std::uint32_t>(depth + 1);
 }
 
 // For every thread's announced step, each earlier step of another thread that
@@ -214,10 +212,19 @@ void DporStrategy::find_race(std::size_t depth, ThreadId p) {
   // through a later step it depends on. `past` grows by each such step's.
   const std::uint32_t* cp = clock(n, p);
   past_.assign(cp, cp + threads_);
-  for (std::size_t i = depth; i-- > 0;) {
+  // Walks the other threads' steps from the latest down, each thread's along
+  // its chain, until what is left of it happens before (past_ only grows).
+  cursor_.assign(n.last.begin(), n.last.end());
+  cursor_[static_cast<std::size_t>(p)] = 0;
+  for (;;) {
+    std::size_t top = 0, q = 0;
+    for (std::size_t t = 0; t < threads_; ++t)
+      if (cursor_[t] > past_[t] && cursor_[t] > top) top = cursor_[q = t];
+    if (top == 0) break;
+    const std::size_t i = top - 1;
     const Node& b = nodes_[i];
-    const ThreadId q = b.chosen;
-    if (q == p || past_[static_cast<std::size_t>(q)] > i || !b.next[q].dependent(f)) continue;
+    cursor_[q] = b.last[q];
+    if (!b.next[q].dependent(f)) continue;
     if (i >= options_.prefix.size()) add_backtrack(i, depth, p, past_.data());  // a prefix is expanded by its caller
     for (std::size_t t = 0; t < threads_; ++t) past_[t] = std::max(past_[t], b.event[t]);
   }
@@ -243,6 +250,7 @@ void DporStrategy::violated(std::size_t depth) {
 // not enough with sleep sets: p may be asleep at i while its step in v waits
 // for another thread's, and then that class is never explored.
 void DporStrategy::add_backtrack(std::size_t i, std::size_t depth, ThreadId p, const std::uint32_t* clock_p) {
+  if (saturated(i)) return;
   Mask initials = initials_after(i, depth);
   bool p_waits = false;
   for (std::size_t t = 0; t < threads_; ++t) p_waits = p_waits || clock_p[t] > i;
@@ -254,6 +262,7 @@ void DporStrategy::add_backtrack(std::size_t i, std::size_t depth, ThreadId p, c
 // predecessors in v are unknown: the initials among the steps taken after i,
 // or failing those every thread that may have a step in v.
 void DporStrategy::add_backtrack_below(std::size_t i, std::size_t depth, ThreadId p) {
+  if (saturated(i)) return;
   Mask initials = initials_after(i, depth);
   if (initials == 0) {
     Node& n = nodes_[depth];
@@ -293,6 +302,13 @@ void DporStrategy::try_one_of(std::size_t i, Mask initials) {
   if (initials & (b.backtrack | b.sleep | b.covered)) return;
   Mask enabled = initials & b.enabled;
   b.backtrack |= enabled ? (enabled & -enabled) : b.enabled;
+}
+
+// Every enabled thread at i is tried, asleep or covered: a backtrack added
+// there could change nothing that is explored.
+bool DporStrategy::saturated(std::size_t i) const {
+  const Node& b = nodes_[i];
+  return (b.enabled & ~(b.backtrack | b.sleep | b.covered)) == 0;
 }
 
 // Threads asleep after the parent's step: those asleep or already tried at the

@@ -30,9 +30,9 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
+#include "gmemcheck/checker/hash_map.hpp"
 #include "gmemcheck/checker/strategy.hpp"
 
 namespace gmemcheck::checker {
@@ -76,10 +76,13 @@ class DporStrategy final : public Strategy {
     std::vector<Footprint> next;          // every thread's announced step
     std::vector<std::uint32_t> clocks;    // threads x threads: vector clocks before the step
     std::vector<std::uint32_t> event;     // vector clock of the step taken here
+    // Per thread: its last step before this state, as index plus one (0:
+    // none). A thread's steps form a chain through these, so a search for
+    // the steps of one thread that race skips every other thread's.
+    std::vector<std::uint32_t> last;
     // Per thread: every step taken from here on so far, and the steps still
     // announced where one of those executions ended.
     std::vector<Footprint> below;
-    Footprint before;                     // every step taken before this state
     std::uint64_t hash = 0;
     bool hit = false;                     // ended here: explored before
     // Reached by a step that broke an invariant, which ended the execution.
@@ -90,8 +93,8 @@ class DporStrategy final : public Strategy {
   // An explored state: the sleep set it was explored with and, per thread,
   // the footprints of every step below it (threads_ entries from `first`).
   struct Summary {
-    Mask sleep;
-    std::size_t first;
+    Mask sleep = 0;
+    std::size_t first = 0;
   };
 
   void finish_event(std::size_t depth);
@@ -101,18 +104,20 @@ class DporStrategy final : public Strategy {
   void add_backtrack_below(std::size_t i, std::size_t depth, ThreadId p);
   Mask initials_after(std::size_t i, std::size_t depth) const;
   void try_one_of(std::size_t i, Mask initials);
+  bool saturated(std::size_t i) const;
   bool try_hit(std::size_t depth);
   void complete(std::size_t depth);
   Mask child_sleep(const Node& parent) const;
   std::uint32_t* clock(Node& n, ThreadId t) { return &n.clocks[static_cast<std::size_t>(t) * threads_]; }
 
   DporOptions options_;
-  std::unordered_map<std::uint64_t, Summary> summaries_;
+  HashMap<Summary> summaries_;
   std::vector<Footprint> pool_;
   bool cache_full_ = false;
   std::uint64_t hits_ = 0;
   std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
-  std::vector<std::uint32_t> past_;  // find_race()'s scratch clock
+  std::vector<std::uint32_t> past_;    // find_race()'s scratch clock
+  std::vector<std::uint32_t> cursor_;  // find_race()'s place in each thread's chain
   std::size_t size_ = 0;
   std::size_t threads_ = 0;
   std::size_t repeated_ = 0;

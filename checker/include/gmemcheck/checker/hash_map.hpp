@@ -1,0 +1,81 @@
+// A map from 64-bit state hashes to small values: open addressing with linear
+// probing, at most half full. A lookup of a state is one probe into one array
+// (the keys are hashes already, mixed once more for the slot), where a node
+// container chases a bucket, then a node: with a million states, cache misses
+// are what a lookup costs.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace gmemcheck::checker {
+
+template <class V>
+class HashMap {
+ public:
+  HashMap() { slots_.resize(kInitialSlots); }
+
+  V* find(std::uint64_t key) {
+    if (key == kEmpty) return has_empty_key_ ? &empty_key_value_ : nullptr;
+    for (std::size_t i = slot_of(key);; i = (i + 1) & mask()) {
+      if (slots_[i].key == key) return &slots_[i].value;
+      if (slots_[i].key == kEmpty) return nullptr;
+    }
+  }
+  const V* find(std::uint64_t key) const { return const_cast<HashMap*>(this)->find(key); }
+
+  // The value held for `key`, or `value` newly held (and true).
+  std::pair<V*, bool> try_emplace(std::uint64_t key, const V& value) {
+    if (key == kEmpty) {
+      bool fresh = !has_empty_key_;
+      if (fresh) empty_key_value_ = value;
+      has_empty_key_ = true;
+      return {&empty_key_value_, fresh};
+    }
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    std::size_t i = slot_of(key);
+    for (; slots_[i].key != kEmpty; i = (i + 1) & mask())
+      if (slots_[i].key == key) return {&slots_[i].value, false};
+    slots_[i] = {key, value};
+    ++size_;
+    return {&slots_[i].value, true};
+  }
+
+  std::size_t size() const { return size_ + (has_empty_key_ ? 1 : 0); }
+  std::uint64_t bytes() const { return slots_.size() * sizeof(Slot); }
+
+ private:
+  static constexpr std::uint64_t kEmpty = 0;
+  static constexpr std::size_t kInitialSlots = 1u << 10;
+  struct Slot {
+    std::uint64_t key = kEmpty;
+    V value{};
+  };
+
+  std::size_t mask() const { return slots_.size() - 1; }
+  std::size_t slot_of(std::uint64_t key) const {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    return static_cast<std::size_t>(key) & mask();
+  }
+
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.key == kEmpty) continue;
+      std::size_t i = slot_of(s.key);
+      while (slots_[i].key != kEmpty) i = (i + 1) & mask();
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;  // keys held in slots_
+  bool has_empty_key_ = false;
+  V empty_key_value_{};
+};
+
+}  // namespace gmemcheck::checker
