@@ -230,7 +230,13 @@ class Search {
     ThreadId last = -1;
     const std::size_t repeated = strategy_.repeated_prefix();
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
+    const Bounds& b = options_.bounds;
+    const bool counts_switches = b.preemptions_set || b.switches_set;
     for (std::size_t depth = 0;; ++depth) {
+      if (depth < repeated && !counts_switches && replay_step(depth)) {
+        last = schedule_.back();
+        continue;
+      }
       runner_.enabled(enabled_);
       report_footprints(depth);
       if (enabled_.empty()) {
@@ -271,6 +277,24 @@ class Search {
       }
     }
     runner_.stop();
+  }
+
+  // A step of the repeated prefix whose thread the strategy knows: taken as
+  // it was in the previous execution, which checked and counted its state.
+  // False when the strategy leaves the choice to pick().
+  bool replay_step(std::size_t depth) {
+    const ThreadId t = strategy_.repeated_step(depth);
+    if (t < 0) return false;
+    if (runner_.finished(t) || !program_.enabled(t))
+      throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
+                             " is not enabled at depth " + std::to_string(depth) + " on replay");
+    schedule_.push_back(t);
+    runner_.step(t);
+    hash_known_ = false;
+    ++result_.steps;
+    result_.max_depth = std::max(result_.max_depth, depth + 1);
+    program_.step_replayed();
+    return true;
   }
 
   // Liveness findings of the previous execution's repeated prefix count for

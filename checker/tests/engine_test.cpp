@@ -7,6 +7,7 @@
 //
 // Schedules below are written as thread letters: "ABBA" is the schedule
 // {0, 1, 1, 0}. DFS always tries the lowest enabled thread first.
+#include <array>
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "gmemcheck/checker/dpor.hpp"
 #include "gmemcheck/checker/explorer.hpp"
 #include "gmemcheck/checker/strategy.hpp"
 #include "toy_program.hpp"
@@ -712,3 +714,63 @@ TEST(Engine, ThreadBodyExceptionIsReported) {
   CHECK_EQUAL(std::string("thread A: toy op failed on purpose"), message);
 }
 
+
+namespace {
+
+// A writes y; B and C write x, so their steps race. From its second
+// execution on, A's step is never enabled: a program that does not repeat
+// itself, which a search must refuse rather than explore wrongly.
+class ForgetfulProgram final : public ck::Program {
+ public:
+  int thread_count() const override { return 3; }
+  std::string thread_name(ck::ThreadId t) const override { return std::string(1, static_cast<char>('A' + t)); }
+  void reset() override {
+    ++resets_;
+    x_ = y_ = 0;
+    done_ = {false, false, false};
+  }
+  void run(ck::ThreadId t, ck::Yield& y) override {
+    y.pause();
+    (t == 0 ? y_ : x_) = t + 1;
+    done_[t] = true;
+  }
+  // Resets: one for the initial state's check, one per execution.
+  bool enabled(ck::ThreadId t) const override { return t != 0 || resets_ <= 2; }
+  ck::Footprint footprint(ck::ThreadId t) const override { return {0, t == 0 ? 2u : 1u}; }
+  void check(std::vector<ck::Finding>&) override {}
+  void check_final(std::vector<ck::Finding>&) override {}
+  std::uint64_t state_hash() const override {
+    return static_cast<std::uint64_t>(x_ | y_ << 4 | done_[0] << 8 | done_[1] << 9 | done_[2] << 10);
+  }
+  std::string step_label(ck::ThreadId) const override { return "write"; }
+  void mark() override {}
+  std::string changes_since_mark() const override { return ""; }
+
+ private:
+  int resets_ = 0;
+  int x_ = 0, y_ = 0;
+  std::array<bool, 3> done_{};
+};
+
+std::string refusal(ck::Strategy& strategy) {
+  ForgetfulProgram program;
+  try {
+    ck::explore(program, strategy, ck::Options{});
+  } catch (const std::logic_error& e) {
+    return e.what();
+  }
+  return "explored without a word";
+}
+
+}  // namespace
+
+// Replaying the previous execution's prefix finds A's step no longer enabled.
+TEST(Engine, ProgramThatDoesNotRepeatItselfIsRefused) {
+  ck::DporStrategy dpor;
+  std::string message = refusal(dpor);
+  CHECK_TEXT(message.find("nondeterministic") != std::string::npos, message.c_str());
+  CHECK_TEXT(message.find("depth 0") != std::string::npos, message.c_str());
+  ck::DfsStrategy dfs;
+  message = refusal(dfs);
+  CHECK_TEXT(message.find("nondeterministic") != std::string::npos, message.c_str());
+}

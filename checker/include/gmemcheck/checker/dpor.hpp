@@ -56,6 +56,7 @@ class DporStrategy final : public Strategy {
   bool exhaustive() const override { return true; }
   std::string name() const override { return "dpor"; }
   std::size_t repeated_prefix() const override { return repeated_; }
+  ThreadId repeated_step(std::size_t depth) const override { return nodes_[depth].chosen; }
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
   void violated(std::size_t depth) override;

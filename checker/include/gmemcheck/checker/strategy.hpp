@@ -40,6 +40,10 @@ class Strategy {
   // How many leading steps of this execution repeat the previous one (their
   // states were explored already, so the state cache must not cut them).
   virtual std::size_t repeated_prefix() const { return 0; }
+  // The thread of step `depth` of the repeated prefix, when the strategy
+  // knows it without being shown the enabled threads (-1: ask pick()). The
+  // engine then replays the step without computing every thread's enabledness.
+  virtual ThreadId repeated_step(std::size_t /*depth*/) const { return -1; }
 
   // Partial-order reduction. When wants_footprints(depth), the engine calls
   // at_state() at that depth, before pick() and also where the execution ends
