@@ -20,14 +20,15 @@ bool DfsStrategy::next_execution() {
 
 ThreadId DfsStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
   if (depth < stack_.size()) {
-    const Choice& c = stack_[depth];
+    Choice& c = stack_[depth];
     if (c.count != enabled.size())
       throw std::logic_error("dfs: the program is nondeterministic: " + std::to_string(enabled.size()) +
                              " threads enabled at depth " + std::to_string(depth) + ", " +
                              std::to_string(c.count) + " before");
-    return enabled[c.index];
+    c.thread = enabled[c.index];
+    return c.thread;
   }
-  stack_.push_back({0, static_cast<std::uint8_t>(enabled.size())});
+  stack_.push_back({0, static_cast<std::uint8_t>(enabled.size()), enabled[0]});
   return enabled[0];
 }
 

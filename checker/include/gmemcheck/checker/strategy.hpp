@@ -65,11 +65,13 @@ class DfsStrategy final : public Strategy {
   bool exhaustive() const override { return true; }
   std::string name() const override { return "dfs"; }
   std::size_t repeated_prefix() const override { return repeated_; }
+  ThreadId repeated_step(std::size_t depth) const override { return depth < repeated_ ? stack_[depth].thread : -1; }
 
  private:
   struct Choice {
     std::uint8_t index;  // which enabled thread was taken
     std::uint8_t count;  // how many were enabled
+    ThreadId thread;     // the thread taken
   };
   std::vector<Choice> stack_;
   std::size_t repeated_ = 0;
