@@ -199,8 +199,22 @@ void DporStrategy::finish_event(std::size_t depth) {
 // For every thread's announced step, each earlier step of another thread that
 // it depends on and that does not happen before it: the two race, so the
 // state before that step must also try the other order.
+//
+// A thread whose announced step (and footprint) is the one it had before the
+// last step, which was another thread's and independent of it, has exactly
+// the races it had then: the same steps, seen from the same clock. Looking
+// again would add nothing (its source sets only grow by the last step, and a
+// source set that already met the state's backtrack or sleep set still
+// does), so only the other threads are looked at.
 void DporStrategy::find_races(std::size_t depth) {
-  for (std::size_t p = 0; p < threads_; ++p) find_race(depth, static_cast<ThreadId>(p));
+  const Node* last = depth > 0 ? &nodes_[depth - 1] : nullptr;
+  for (std::size_t p = 0; p < threads_; ++p) {
+    const Footprint& f = nodes_[depth].next[p];
+    if (last && static_cast<std::size_t>(last->chosen) != p && last->next[p] == f &&
+        !last->next[static_cast<std::size_t>(last->chosen)].dependent(f))
+      continue;
+    find_race(depth, static_cast<ThreadId>(p));
+  }
 }
 
 void DporStrategy::find_race(std::size_t depth, ThreadId p) {
