@@ -1,6 +1,6 @@
 // Every search gives every corpus scenario the same verdict and the same
 // invariants: DFS and DPOR, with and without their caches, and DPOR split
-// over two workers. The stateless searches cannot finish the largest
+// over two workers; the default search gives the baseline's exact counts. The stateless searches cannot finish the largest
 // scenarios; they are compared wherever they finish within their budget.
 #include "support.hpp"
 
@@ -57,10 +57,20 @@ TEST(CorpusStrategies, EverySearchAgreesWithTheDefault) {
       tools::expand_inputs({source_path("scenarios"), source_path("scenarios/reference")}), errors);
   CHECK_TEXT(errors.empty(), errors.empty() ? "" : errors.front().c_str());
   CHECK(corpus.size() >= 59);
+  // The default search's counts are exactly the committed baseline's: the
+  // gate lets a user's run lose a few states, but a change to the search
+  // that shifts a count here must say so by updating the baseline.
+  const json baseline = read_json(source_path(".gmemcheck-baseline.json")).at("scenarios");
   int compared = 0, stateless = 0;
   for (const auto& [file, sc] : corpus) {
     tools::ScenarioResult base = tools::check_scenario(file, sc, tools::RunOptions{});
     CHECK_TEXT(base.status == tools::Status::expected, (sc.name + ": " + found(base)).c_str());
+    const std::string counts = sc.name + ": executions " + std::to_string(base.result.executions) + ", states " +
+                               std::to_string(base.result.states) + "; the baseline has " +
+                               baseline.at(sc.name).dump() +
+                               " (a search changed on purpose: gmemcheck gate --update-baseline)";
+    CHECK_TEXT(baseline.at(sc.name).at("executions") == base.result.executions, counts.c_str());
+    CHECK_TEXT(baseline.at(sc.name).at("states") == base.result.states, counts.c_str());
     for (const Search& s : kSearches) {
       tools::ScenarioResult r = check(file, sc, s);
       if (r.status == tools::Status::inconclusive) {
