@@ -120,8 +120,9 @@ class Search {
     strategy_.add_counts(result_);
     result_.states = states_.size();
     violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
-    result_.state_table_full = states_.full();
-    result_.state_table_bytes = states_.bytes();
+    // A reducing strategy's own table (added by add_counts) and the engine's.
+    result_.state_table_full = result_.state_table_full || states_.full();
+    result_.state_table_bytes += states_.bytes();
     result_.seconds = elapsed();
     return result_;
   }

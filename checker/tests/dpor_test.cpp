@@ -242,6 +242,24 @@ TEST(Dpor, CachedAndStatelessReachEveryFinalStateOfRandomToys) {
 
 
 
+TEST(Dpor, FullCacheSaysSoAndGoesOnUncached) {
+  // The program of CachedCountsArePinned with room for one explored state:
+  // the search reports the full table, completes, reaches every final state,
+  // and runs the executions of the search without a cache (338, not 221).
+  toy::Spec s = counter(2);
+  s.threads.push_back({"C", {toy::write(0, 5)}});
+  toy::ToyProgram program(s), stateless_program(s);
+  ck::DporStrategy full(ck::DporOptions{true, 1, {}, 0}), stateless;
+  ck::Result r = ck::explore(program, full, ck::Options{});
+  ck::Result plain = ck::explore(stateless_program, stateless, ck::Options{});
+  CHECK_TRUE(r.state_table_full);
+  CHECK_FALSE(plain.state_table_full);
+  CHECK_TRUE(r.complete);
+  LONGS_EQUAL(338, r.executions);
+  LONGS_EQUAL(338, plain.executions);
+  CHECK_TRUE(program.final_values() == stateless_program.final_values());
+}
+
 TEST(Dpor, CachedCountsArePinned) {
   // Pinned, so a change to the cached search shows: on two counters and a
   // writer of x, states converge and are reached again with other threads

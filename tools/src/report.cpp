@@ -59,8 +59,8 @@ std::string result_line(const ScenarioResult& r) {
   for (const auto& [inv, n] : x.liveness_executions)
     line += "\n    " + inv + ": a fault gave up in " + std::to_string(n) + " execution(s) (not a violation; --liveness makes it one)";
   if (x.state_table_full)
-    line += "\n    the explored-state table filled at " + std::to_string(x.states) +
-            " states; the search went on uncached beyond them (--cache-mb raises it)";
+    line += "\n    the explored-state table filled: the search went on uncached beyond it, which costs "
+            "executions, not findings (--cache-mb raises it)";
   if (r.status == Status::inconclusive)
     line += "\n    inconclusive: " + (x.cut_reason.empty() ? std::string("the search was cut short") : x.cut_reason) +
             (r.strategy.rfind("dfs", 0) == 0 || r.strategy.rfind("dpor", 0) == 0 ? "; raise or remove that bound to finish the search" : "");

@@ -114,6 +114,19 @@ TEST(ExitStatus, StepBoundIsNamed) {
   STRCMP_CONTAINS("steps", r["inconclusive_reason"].get<std::string>().c_str());
 }
 
+// A full explored-state table costs executions, never findings: the search
+// goes on uncached, passes, and says the table filled (in the line and JSON).
+TEST(ExitStatus, FullStateTablePassesAndSaysSo) {
+  opt.cache_mb = 1;
+  Outcome o = run_cli({source_path("scenarios/v7.0-convert-two-pages-four-threads.json")}, opt);
+  LONGS_EQUAL_TEXT(tools::kExitOk, o.status, (o.out + o.err).c_str());
+  STRCMP_CONTAINS("the explored-state table filled", o.out.c_str());
+  json r = read_json(opt.json_out)["results"][0];
+  STRCMP_EQUAL("pass", r["verdict"].get<std::string>().c_str());
+  CHECK_TRUE(r["state_table_full"].get<bool>());
+  CHECK(r["executions"].get<std::uint64_t>() > 3077);  // 3077 with room for every state
+}
+
 TEST(ExitStatus, MixedResultsDifferWins) {
   json j = read_json(seed_path());
   j["expect"] = {{"verdict", "pass"}};
