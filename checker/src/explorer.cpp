@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 
@@ -146,8 +147,7 @@ class Search {
       return true;
     }
     if (b.seconds > 0 && elapsed() >= b.seconds) {
-      cut("seconds", "stopped after " + std::to_string(static_cast<long>(b.seconds)) +
-                         " seconds (bounds.seconds / --max-seconds)");
+      cut("seconds", seconds_cut_reason(b.seconds));
       return true;
     }
     return false;
@@ -381,6 +381,12 @@ class Search {
 };
 
 }  // namespace
+
+std::string seconds_cut_reason(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return std::string("stopped after ") + text + " seconds (bounds.seconds / --max-seconds)";
+}
 
 Result explore(Program& program, Strategy& strategy, const Options& options) {
   return Search(program, strategy, options).run();

@@ -127,6 +127,15 @@ TEST(ExitStatus, FullStateTablePassesAndSaysSo) {
   CHECK(r["executions"].get<std::uint64_t>() > 3077);  // 3077 with room for every state
 }
 
+// The seconds bound is named as set, though the search inside is given what
+// is left of it.
+TEST(ExitStatus, SecondsBoundIsNamedAsSet) {
+  opt.max_seconds = 0.25;
+  Outcome o = run_cli({source_path("scenarios/v7.0-punch-and-convert-four-threads.json")}, opt);
+  LONGS_EQUAL_TEXT(tools::kExitInconclusive, o.status, (o.out + o.err).c_str());
+  STRCMP_CONTAINS("inconclusive: stopped after 0.25 seconds (bounds.seconds / --max-seconds)", o.out.c_str());
+}
+
 TEST(ExitStatus, MixedResultsDifferWins) {
   json j = read_json(seed_path());
   j["expect"] = {{"verdict", "pass"}};

@@ -99,6 +99,10 @@ enum class EndReason { finished, violation, deadlock_found, strategy_stopped, st
 
 Result explore(Program& program, Strategy& strategy, const Options& options);
 
+// The reason given when the seconds bound (`seconds`, as the user set it) cut
+// a search.
+std::string seconds_cut_reason(double seconds);
+
 // Runs exactly one execution (normally under a ReplayStrategy) with an observer.
 // Returns the findings of the last step and why the execution ended.
 struct SingleRun {
