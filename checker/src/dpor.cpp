@@ -55,18 +55,41 @@ void DporStrategy::complete(std::size_t depth) {
   if (depth > 0)
     for (std::size_t t = 0; t < threads_; ++t) nodes_[depth - 1].below[t] |= n.below[t];
   if (!options_.cache || n.hit || n.violated || cache_full_) return;
-  auto [known, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, pool_.size()});
+  auto [known, fresh] = summaries_.try_emplace(n.hash, Summary{n.sleep, 0});
   if (fresh) {
-    pool_.insert(pool_.end(), n.below.begin(), n.below.end());
+    known->first = intern(n.below.data());
   } else {
     // Explored again, for the threads asleep then and awake now: with the
     // first exploration, every class that starts with a thread awake now is
     // covered. The footprints below are those of both explorations.
     if (n.covered || (n.sleep & ~known->sleep) == 0) known->sleep = n.sleep;
-    for (std::size_t t = 0; t < threads_; ++t) pool_[known->first + t] |= n.below[t];
+    merged_.assign(pool_.begin() + static_cast<std::ptrdiff_t>(known->first),
+                   pool_.begin() + static_cast<std::ptrdiff_t>(known->first + threads_));
+    for (std::size_t t = 0; t < threads_; ++t) merged_[t] |= n.below[t];
+    known->first = intern(merged_.data());
   }
-  std::uint64_t bytes = summaries_.bytes() + pool_.size() * sizeof(Footprint);
+  std::uint64_t bytes = summaries_.bytes() + interned_.bytes() + pool_.size() * sizeof(Footprint);
   if (options_.cache_bytes && bytes >= options_.cache_bytes) cache_full_ = true;
+}
+
+// Where pool_ holds `below` (threads_ footprints, not in pool_ itself),
+// added if it holds none equal. Keys are hashes of the arrays; the arrays
+// are compared, and a different array under the same key tries the next key.
+std::size_t DporStrategy::intern(const Footprint* below) {
+  std::uint64_t key = 0x9e3779b97f4a7c15ull;
+  for (std::size_t t = 0; t < threads_; ++t)
+    for (std::uint64_t word : {below[t].reads, below[t].writes}) {
+      key = (key ^ word) * 0xff51afd7ed558ccdull;
+      key ^= key >> 32;
+    }
+  for (;; ++key) {
+    auto [first, fresh] = interned_.try_emplace(key, pool_.size());
+    if (fresh) {
+      pool_.insert(pool_.end(), below, below + threads_);
+      return *first;
+    }
+    if (std::equal(below, below + threads_, pool_.begin() + static_cast<std::ptrdiff_t>(*first))) return *first;
+  }
 }
 
 // A state explored before: add the backtracks its subtree's steps would have
@@ -113,7 +136,7 @@ void DporStrategy::add_counts(Result& r) const {
   if (!options_.cache) return;
   r.cache_hits += hits_;
   r.state_table_full = r.state_table_full || cache_full_;
-  r.state_table_bytes += summaries_.bytes() + pool_.size() * sizeof(Footprint);
+  r.state_table_bytes += summaries_.bytes() + interned_.bytes() + pool_.size() * sizeof(Footprint);
 }
 
 ThreadId DporStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
