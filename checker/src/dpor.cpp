@@ -63,10 +63,10 @@ void DporStrategy::complete(std::size_t depth) {
     // first exploration, every class that starts with a thread awake now is
     // covered. The footprints below are those of both explorations.
     if (n.covered || (n.sleep & ~known->sleep) == 0) known->sleep = n.sleep;
-    merged_.assign(pool_.begin() + static_cast<std::ptrdiff_t>(known->first),
-                   pool_.begin() + static_cast<std::ptrdiff_t>(known->first + threads_));
+    const auto held = pool_.begin() + static_cast<std::ptrdiff_t>(known->first);
+    merged_.assign(held, held + static_cast<std::ptrdiff_t>(threads_));
     for (std::size_t t = 0; t < threads_; ++t) merged_[t] |= n.below[t];
-    known->first = intern(merged_.data());
+    if (!std::equal(merged_.begin(), merged_.end(), held)) known->first = intern(merged_.data());
   }
   std::uint64_t bytes = summaries_.bytes() + interned_.bytes() + pool_.size() * sizeof(Footprint);
   if (options_.cache_bytes && bytes >= options_.cache_bytes) cache_full_ = true;
@@ -76,12 +76,8 @@ void DporStrategy::complete(std::size_t depth) {
 // added if it holds none equal. Keys are hashes of the arrays; the arrays
 // are compared, and a different array under the same key tries the next key.
 std::size_t DporStrategy::intern(const Footprint* below) {
-  std::uint64_t key = 0x9e3779b97f4a7c15ull;
-  for (std::size_t t = 0; t < threads_; ++t)
-    for (std::uint64_t word : {below[t].reads, below[t].writes}) {
-      key = (key ^ word) * 0xff51afd7ed558ccdull;
-      key ^= key >> 32;
-    }
+  std::uint64_t key = kMixSeed;
+  for (std::size_t t = 0; t < threads_; ++t) key = mix64(mix64(key, below[t].reads), below[t].writes);
   for (;; ++key) {
     auto [first, fresh] = interned_.try_emplace(key, pool_.size());
     if (fresh) {

@@ -257,11 +257,7 @@ class Search {
       if (last >= 0 && t != last && was_enabled) ++preemptions_;
       if (last >= 0 && t != last) ++switches_;
       last = t;
-      schedule_.push_back(t);
-      runner_.step(t);
-      hash_known_ = false;
-      ++result_.steps;
-      result_.max_depth = std::max(result_.max_depth, depth + 1);
+      take_step(t, depth);
       if (depth < repeated) {
         // The previous execution took this very step: its state was checked
         // and counted then, so only its step events need discarding.
@@ -289,13 +285,17 @@ class Search {
     if (runner_.finished(t) || !program_.enabled(t))
       throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
                              " is not enabled at depth " + std::to_string(depth) + " on replay");
+    take_step(t, depth);
+    program_.step_replayed();
+    return true;
+  }
+
+  void take_step(ThreadId t, std::size_t depth) {
     schedule_.push_back(t);
     runner_.step(t);
     hash_known_ = false;
     ++result_.steps;
     result_.max_depth = std::max(result_.max_depth, depth + 1);
-    program_.step_replayed();
-    return true;
   }
 
   // Liveness findings of the previous execution's repeated prefix count for

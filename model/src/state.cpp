@@ -1,23 +1,16 @@
 #include "gmemcheck/model/state.hpp"
 
+#include "gmemcheck/checker/mix.hpp"
+
 namespace gmemcheck::model {
 
 namespace {
 
 // Over field values (never over raw bytes: padding is not data), a word at a
-// time: each word is folded in and the whole is stirred by MurmurHash3's
-// 64-bit finalizer, a bijection in which every input bit reaches every output
-// bit. Two multiplies a word, where byte-wise FNV-1a spends eight in a chain.
+// time, each folded in with the checker's mixer.
 struct Hasher {
-  std::uint64_t h = 0x9e3779b97f4a7c15ull;
-  void add(std::uint64_t v) {
-    h ^= v;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-  }
+  std::uint64_t h = checker::kMixSeed;
+  void add(std::uint64_t v) { h = checker::mix64(h, v); }
 };
 
 void hash_regs(Hasher& h, const Regs& r) {

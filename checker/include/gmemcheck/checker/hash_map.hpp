@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "gmemcheck/checker/mix.hpp"
+
 namespace gmemcheck::checker {
 
 template <class V>
@@ -18,12 +20,14 @@ class HashMap {
 
   V* find(std::uint64_t key) {
     if (key == kEmpty) return has_empty_key_ ? &empty_key_value_ : nullptr;
-    for (std::size_t i = slot_of(key);; i = (i + 1) & mask()) {
-      if (slots_[i].key == key) return &slots_[i].value;
-      if (slots_[i].key == kEmpty) return nullptr;
-    }
+    std::size_t i = slot_of(key);
+    return slots_[i].key == key ? &slots_[i].value : nullptr;
   }
-  const V* find(std::uint64_t key) const { return const_cast<HashMap*>(this)->find(key); }
+  const V* find(std::uint64_t key) const {
+    if (key == kEmpty) return has_empty_key_ ? &empty_key_value_ : nullptr;
+    std::size_t i = slot_of(key);
+    return slots_[i].key == key ? &slots_[i].value : nullptr;
+  }
 
   // The value held for `key`, or `value` newly held (and true).
   std::pair<V*, bool> try_emplace(std::uint64_t key, const V& value) {
@@ -35,8 +39,7 @@ class HashMap {
     }
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     std::size_t i = slot_of(key);
-    for (; slots_[i].key != kEmpty; i = (i + 1) & mask())
-      if (slots_[i].key == key) return {&slots_[i].value, false};
+    if (slots_[i].key == key) return {&slots_[i].value, false};
     slots_[i] = {key, value};
     ++size_;
     return {&slots_[i].value, true};
@@ -54,21 +57,18 @@ class HashMap {
   };
 
   std::size_t mask() const { return slots_.size() - 1; }
+  // The slot that holds `key`, or the empty one where it would go.
   std::size_t slot_of(std::uint64_t key) const {
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdull;
-    key ^= key >> 33;
-    return static_cast<std::size_t>(key) & mask();
+    std::size_t i = static_cast<std::size_t>(mix64(key)) & mask();
+    while (slots_[i].key != key && slots_[i].key != kEmpty) i = (i + 1) & mask();
+    return i;
   }
 
   void grow() {
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     for (const Slot& s : old) {
-      if (s.key == kEmpty) continue;
-      std::size_t i = slot_of(s.key);
-      while (slots_[i].key != kEmpty) i = (i + 1) & mask();
-      slots_[i] = s;
+      if (s.key != kEmpty) slots_[slot_of(s.key)] = s;
     }
   }
 

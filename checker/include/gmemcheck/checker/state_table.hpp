@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "gmemcheck/checker/mix.hpp"
+
 namespace gmemcheck::checker {
 
 class StateTable {
@@ -17,7 +19,7 @@ class StateTable {
   bool insert(std::uint64_t hash) {
     std::uint64_t key = hash ? hash : 1;  // 0 marks an empty slot
     std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
       if (slots_[i] == key) return false;
       if (slots_[i] == 0) {
         if (full_) return true;
@@ -31,7 +33,7 @@ class StateTable {
   bool contains(std::uint64_t hash) const {
     std::uint64_t key = hash ? hash : 1;
     std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
       if (slots_[i] == key) return true;
       if (slots_[i] == 0) return false;
     }
@@ -49,13 +51,6 @@ class StateTable {
   std::uint64_t bytes() const { return slots_.size() * sizeof(std::uint64_t); }
 
  private:
-  static std::uint64_t mix(std::uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-  }
-
   void grow() {
     if (max_bytes_ && bytes() * 2 > max_bytes_) {
       full_ = true;
@@ -66,7 +61,7 @@ class StateTable {
     std::size_t mask = slots_.size() - 1;
     for (std::uint64_t key : old) {
       if (!key) continue;
-      std::size_t i = mix(key) & mask;
+      std::size_t i = mix64(key) & mask;
       while (slots_[i]) i = (i + 1) & mask;
       slots_[i] = key;
     }
