@@ -129,7 +129,8 @@ class Search {
   }
 
  private:
-  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+  double elapsed() const { return seconds_since(start_); }
+  static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
   bool should_stop() const { return result_.stopped_early; }
 
@@ -146,7 +147,7 @@ class Search {
                             " executions (bounds.executions / --max-executions)");
       return true;
     }
-    if (b.seconds > 0 && elapsed() >= b.seconds) {
+    if (b.seconds > 0 && seconds_since(options_.began.value_or(start_)) >= b.seconds) {
       cut("seconds", seconds_cut_reason(b.seconds));
       return true;
     }

@@ -163,19 +163,15 @@ std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const 
       }
       Options o = options;
       o.progress = board.for_worker(w);
-      if (o.bounds.seconds > 0) {
-        double left = o.bounds.seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (left <= 0) {
-          cut(u.result, "seconds", seconds_cut_reason(options.bounds.seconds));
-          continue;
-        }
-        o.bounds.seconds = left;
+      o.began = start;
+      if (o.bounds.seconds > 0 &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= o.bounds.seconds) {
+        cut(u.result, "seconds", seconds_cut_reason(o.bounds.seconds));
+        continue;
       }
       std::unique_ptr<Program> program = make_program();
       std::unique_ptr<Strategy> strategy = make_strategy(units[mine[k]]);
       u.result = explore(*program, *strategy, o);
-      // Each unit was given what was left of the bound: name the bound set.
-      if (u.result.cut_bound == "seconds") u.result.cut_reason = seconds_cut_reason(options.bounds.seconds);
       u.observations = program->observations();
       board.unit_done(w, u.result);
       if (u.result.stopped_early)

@@ -2,6 +2,7 @@
 // choice, checks invariants after every step and counts what it explored.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,6 +54,9 @@ struct Options {
   bool liveness_is_violation = false;
   // Called about every quarter second of exploration; never affects the result.
   std::function<void(const Progress&)> progress;
+  // When the search this run is part of began (the units of a split search
+  // share one): bounds.seconds counts from it. Unset: from this run's start.
+  std::optional<std::chrono::steady_clock::time_point> began;
 };
 
 // The first execution that broke an invariant.
