@@ -35,9 +35,8 @@ bool DporStrategy::next_execution() {
   // Back to the deepest state with a thread still to try there.
   while (size_ > options_.prefix.size()) {
     Node& n = nodes_[size_ - 1];
-    Mask todo = n.backtrack & n.enabled & ~n.done & ~n.sleep & ~n.covered;
-    if (todo) {
-      n.chosen = lowest(todo);
+    if (Mask left = todo(n)) {
+      n.chosen = lowest(left);
       n.done |= bit(n.chosen);
       repeated_ = size_ - 1;
       return true;
@@ -46,6 +45,17 @@ bool DporStrategy::next_execution() {
     --size_;
   }
   return false;
+}
+
+// Each execution goes back to the deepest state with a thread left to try
+// and uses up one such thread; what is left to try at a state only grows
+// until then, and no state with a thread left is ever left. So the next
+// executions go back at least as deep as those threads, deepest first.
+void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
+  std::size_t filled = 0;
+  for (std::size_t d = size_; d-- > options_.prefix.size() && filled < bounds.size();)
+    for (Mask left = todo(nodes_[d]); left && filled < bounds.size(); left &= left - 1) bounds[filled++] = d;
+  std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(), std::min(options_.prefix.size(), repeated_));
 }
 
 // Node `depth` has nothing left to try: its subtree is explored. Remember it
@@ -148,6 +158,9 @@ void DporStrategy::at_state(const StateView& v) {
   const std::size_t depth = v.depth;
   const auto& next = v.next;
   if (depth != size_) throw std::logic_error("dpor: at_state() out of order");
+  // try_hit() looks the state up after the race search: a cache miss that
+  // can be on its way meanwhile.
+  if (options_.cache) summaries_.prefetch(v.hash);
   if (threads_ == 0) threads_ = next.size();
   if (threads_ > 64) throw std::logic_error("dpor: at most 64 threads");
   if (nodes_.size() <= depth) nodes_.emplace_back();

@@ -1,10 +1,14 @@
 #include "gmemcheck/checker/explorer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #include "gmemcheck/checker/fiber.hpp"
 #include "gmemcheck/checker/state_table.hpp"
@@ -65,6 +69,11 @@ class Runner {
     for (auto& f : fibers_) f->abandon();
   }
 
+  // Before running on a thread other than the one that ran it last.
+  void prefetch() const {
+    for (auto& f : fibers_) f->prefetch();
+  }
+
   Finding deadlock() const {
     std::string who;
     for (std::size_t t = 0; t < fibers_.size(); ++t) {
@@ -87,6 +96,199 @@ class Runner {
   std::vector<ThreadArg> args_;
 };
 
+// Copies of the program that a helper thread keeps ahead of the search.
+// While an execution runs on one copy, the helper replays on the others the
+// steps the next executions will certainly repeat, which are most of an
+// execution's steps. An execution takes the next copy wherever the helper
+// got to and replays the rest itself, so the search never waits for the
+// helper, and every decision is still the search's, taken in the same order:
+// counts and findings are those of the search without it.
+class ReplayAhead {
+ public:
+  static constexpr std::size_t kCopies = 8;        // the current one and seven ahead
+  static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
+  static constexpr long kFailed = -2;              // the replay threw (error says what)
+
+  ReplayAhead(Program& program, const ProgramFactory& make_copy) {
+    for (std::size_t i = 0; i < kCopies; ++i) {
+      auto c = std::make_unique<Copy>();
+      if (i > 0) {
+        c->owned = make_copy();
+        c->owned->share_facts(program);
+      }
+      c->program = i > 0 ? c->owned.get() : &program;
+      c->runner = std::make_unique<Runner>(*c->program);
+      c->path.resize(kMaxSteps);
+      copies_.push_back(std::move(c));
+    }
+    copies_[0]->claimed.store(true);  // the search's, from the start
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ReplayAhead() {
+    quit_.store(true, std::memory_order_release);
+    thread_.join();
+  }
+  ReplayAhead(const ReplayAhead&) = delete;
+  ReplayAhead& operator=(const ReplayAhead&) = delete;
+
+  Program& program() { return *copies_[current_]->program; }
+  Runner& runner() { return *copies_[current_]->runner; }
+
+  // The next execution begins: it takes the next copy, started and some
+  // steps into `previous` (the last execution's schedule, whose first
+  // `repeated` steps this one repeats), and the copy the last one ran on
+  // goes to the back of the line. Returns the steps taken.
+  std::size_t next_copy(const Schedule& previous, std::size_t repeated) {
+    const std::size_t last = current_;
+    current_ = (current_ + 1) % kCopies;
+    Copy& c = *copies_[current_];
+    c.claimed.store(true, std::memory_order_seq_cst);
+    while (busy_.load(std::memory_order_seq_cst) == static_cast<int>(current_)) __builtin_ia32_pause();
+    if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
+    const long at = c.position.load(std::memory_order_acquire);
+    if (at < 0) c.runner->start();
+    c.runner->prefetch();
+    c.program->prefetch();
+    c.program->set_replaying(false);
+    const auto taken = static_cast<std::size_t>(std::max(at, 0L));
+    if (taken > repeated || !std::equal(c.path.begin(), c.path.begin() + static_cast<std::ptrdiff_t>(taken),
+                                        previous.begin()))
+      throw std::logic_error("replay ahead: the strategy did not repeat the steps it said it would");
+    front_.store(static_cast<int>((current_ + 1) % kCopies), std::memory_order_release);
+    Copy& back = *copies_[last];
+    back.target.store(0, std::memory_order_relaxed);
+    back.position.store(-1, std::memory_order_relaxed);
+    back.claimed.store(false, std::memory_order_release);
+    return taken;
+  }
+
+  // Tells the helper how far the copies ahead may go along `path` (whose
+  // first `known` steps the strategy has seen: the last execution's, as this
+  // one begins, or this one's, as it goes on), in the order the next
+  // executions will take them. A copy's target only grows: the steps below
+  // it are never rewritten while the helper may read them.
+  void set_targets(const Strategy& strategy, const Schedule& path, std::size_t known) {
+    std::size_t bounds[kCopies - 1];
+    strategy.certain_prefixes(bounds);
+    for (std::size_t j = 0; j + 1 < kCopies; ++j) {
+      Copy& c = *copies_[(current_ + 1 + j) % kCopies];
+      const std::size_t old = c.target.load(std::memory_order_relaxed);
+      const std::size_t goal = std::min({bounds[j], known, kMaxSteps});
+      if (goal <= old) continue;
+      std::copy(path.begin() + static_cast<std::ptrdiff_t>(old), path.begin() + static_cast<std::ptrdiff_t>(goal),
+                c.path.begin() + static_cast<std::ptrdiff_t>(old));
+      c.target.store(goal, std::memory_order_release);
+    }
+  }
+
+  // States reached by new steps, counted by the helper in the order given
+  // (for a search whose states only count: the table decides nothing).
+  void count_state(std::uint64_t hash) {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    while (head - tail_.load(std::memory_order_acquire) == kRing) __builtin_ia32_pause();
+    ring_[head % kRing] = hash;
+    head_.store(head + 1, std::memory_order_release);
+  }
+  // Waits until every state given was counted into `table` (set before the
+  // first count_state()); the table is then the search's again.
+  void counted() const {
+    while (tail_.load(std::memory_order_acquire) != head_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+  }
+  void count_into(StateTable& table) { table_ = &table; }
+  std::uint64_t states_so_far() const { return counted_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Copy {
+    std::unique_ptr<Program> owned;  // null for the search's own program
+    Program* program = nullptr;
+    std::unique_ptr<Runner> runner;
+    Schedule path;                          // [0, target): the steps to take
+    std::atomic<std::size_t> target{0};
+    std::atomic<long> position{-1};         // steps taken; -1: not started; kFailed
+    std::atomic<bool> claimed{false};       // an execution runs on it
+    std::exception_ptr error;               // what its replay threw
+  };
+
+  // Counts the states given so far.
+  void count() {
+    std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t head = head_.load(std::memory_order_acquire);
+    if (tail == head) return;
+    for (; tail != head; ++tail) table_->insert(ring_[tail % kRing]);
+    counted_.store(table_->size(), std::memory_order_relaxed);
+    tail_.store(tail, std::memory_order_release);
+  }
+
+  void serve() {
+    for (unsigned idle = 0; !quit_.load(std::memory_order_acquire);) {
+      count();
+      if (work()) {
+        idle = 0;
+        continue;
+      }
+      __builtin_ia32_pause();
+      // A search only idles the helper briefly; a long idle is the end of it.
+      if (++idle > (1u << 16)) std::this_thread::yield();
+    }
+  }
+
+  // Takes steps on the first copy in line that is behind its target.
+  bool work() {
+    const auto front = static_cast<std::size_t>(front_.load(std::memory_order_acquire));
+    for (std::size_t j = 0; j + 1 < kCopies; ++j) {
+      const std::size_t i = (front + j) % kCopies;
+      Copy& c = *copies_[i];
+      if (c.claimed.load(std::memory_order_acquire)) continue;
+      long at = c.position.load(std::memory_order_relaxed);
+      if (at == kFailed || (at >= 0 && static_cast<std::size_t>(at) >= c.target.load(std::memory_order_acquire)))
+        continue;
+      busy_.store(static_cast<int>(i), std::memory_order_seq_cst);
+      if (!c.claimed.load(std::memory_order_seq_cst)) advance(c);
+      busy_.store(-1, std::memory_order_seq_cst);
+      return true;
+    }
+    return false;
+  }
+
+  // Until the copy is claimed or reaches its target (which may grow meanwhile).
+  void advance(Copy& c) {
+    try {
+      long at = c.position.load(std::memory_order_relaxed);
+      if (at < 0) {
+        c.runner->start();
+        c.program->set_replaying(true);
+        c.position.store(at = 0, std::memory_order_release);
+      }
+      while (!c.claimed.load(std::memory_order_acquire)) {
+        const auto depth = static_cast<std::size_t>(at);
+        if (depth >= c.target.load(std::memory_order_acquire)) return;
+        const ThreadId t = c.path[depth];
+        if (c.runner->finished(t) || !c.program->enabled(t))
+          throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
+                                 " is not enabled at depth " + std::to_string(depth) + " on replay");
+        c.runner->step(t);
+        c.program->step_replayed();
+        c.position.store(++at, std::memory_order_release);
+      }
+    } catch (...) {
+      c.error = std::current_exception();
+      c.position.store(kFailed, std::memory_order_release);
+    }
+  }
+
+  static constexpr std::size_t kRing = 1u << 14;
+  std::vector<std::unique_ptr<Copy>> copies_;
+  std::size_t current_ = 0;                // the search's copy
+  std::vector<std::uint64_t> ring_ = std::vector<std::uint64_t>(kRing);  // states to count
+  std::atomic<std::size_t> head_{0}, tail_{0};
+  std::atomic<std::uint64_t> counted_{0};
+  StateTable* table_ = nullptr;
+  std::atomic<int> front_{1};              // the next execution's copy
+  std::atomic<int> busy_{-1};              // the copy the helper is stepping
+  std::atomic<bool> quit_{false};
+  std::thread thread_;
+};
+
 bool contains(const std::vector<ThreadId>& v, ThreadId t) {
   return std::find(v.begin(), v.end(), t) != v.end();
 }
@@ -99,8 +301,19 @@ bool is_violation(const Finding& f, bool liveness_is_violation) {
 
 class Search {
  public:
-  Search(Program& p, Strategy& s, const Options& o)
-      : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {}
+  // `copy`: makes copies of the program for replaying ahead (or null).
+  Search(Program& p, const ProgramFactory* copy, Strategy& s, const Options& o)
+      : program_(&p), strategy_(s), options_(o), states_(o.cache_bytes) {
+    // Bounds on switches judge every step as it is chosen, replayed ones too.
+    if (copy && !o.bounds.preemptions_set && !o.bounds.switches_set) {
+      ahead_ = std::make_unique<ReplayAhead>(p, *copy);
+      ahead_->count_into(states_);
+      runner_ = &ahead_->runner();
+    } else {
+      own_runner_ = std::make_unique<Runner>(p);
+      runner_ = own_runner_.get();
+    }
+  }
 
   Result run() {
     if (options_.cache && strategy_.wants_footprints(0))
@@ -119,6 +332,7 @@ class Search {
       report_progress(false);
     }
     strategy_.add_counts(result_);
+    if (ahead_) ahead_->counted();
     result_.states = states_.size();
     violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
     // A reducing strategy's own table (added by add_counts) and the engine's.
@@ -155,13 +369,13 @@ class Search {
   }
 
   void check_initial_state() {
-    runner_.start();
-    states_.insert(program_.state_hash());
+    runner_->start();
+    states_.insert(program_->state_hash());
     findings_.clear();
-    program_.check(findings_);
+    program_->check(findings_);
     for (const Finding& f : findings_)
       if (is_violation(f, options_.liveness_is_violation)) record_violation(f);
-    runner_.stop();
+    runner_->stop();
   }
 
   void record_violation(const Finding& f) {
@@ -215,32 +429,30 @@ class Search {
   // Strategies that reduce by independence see every thread's next step.
   void report_footprints(std::size_t depth) {
     if (!strategy_.wants_footprints(depth)) return;
-    footprints_.resize(static_cast<std::size_t>(program_.thread_count()));
+    footprints_.resize(static_cast<std::size_t>(program_->thread_count()));
     for (std::size_t t = 0; t < footprints_.size(); ++t) {
       auto id = static_cast<ThreadId>(t);
-      footprints_[t] = runner_.finished(id) ? Footprint{} : program_.footprint(id);
+      footprints_[t] = runner_->finished(id) ? Footprint{} : program_->footprint(id);
     }
     strategy_.at_state(StateView{depth, enabled_, footprints_, current_hash()});
   }
 
   void run_execution() {
-    runner_.start();
-    hash_known_ = false;
-    schedule_.clear();
-    preemptions_ = 0;
-    switches_ = 0;
-    ThreadId last = -1;
     const std::size_t repeated = strategy_.repeated_prefix();
+    const std::size_t taken = begin_execution();
+    ThreadId last = taken ? schedule_.back() : -1;
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
     const Bounds& b = options_.bounds;
     const bool counts_switches = b.preemptions_set || b.switches_set;
-    for (std::size_t depth = 0;; ++depth) {
+    for (std::size_t depth = taken;; ++depth) {
       if (depth < repeated && !counts_switches && replay_step(depth)) {
         last = schedule_.back();
         continue;
       }
-      runner_.enabled(enabled_);
+      runner_->enabled(enabled_);
       report_footprints(depth);
+      // What this step showed the strategy may send the next executions deeper.
+      if (ahead_ && depth > repeated) ahead_->set_targets(strategy_, schedule_, depth);
       if (enabled_.empty()) {
         finish_execution(liveness_counted);
         break;
@@ -262,7 +474,7 @@ class Search {
       if (depth < repeated) {
         // The previous execution took this very step: its state was checked
         // and counted then, so only its step events need discarding.
-        program_.step_replayed();
+        program_->step_replayed();
         continue;
       }
       if (step_ends_execution(depth, liveness_counted)) {
@@ -274,7 +486,31 @@ class Search {
         break;
       }
     }
-    runner_.stop();
+    runner_->stop();
+  }
+
+  // Brings the program to this execution's start: the initial state, or as
+  // far into the repeated prefix as the helper replayed it on the next copy,
+  // which this execution then runs on. Returns the steps taken.
+  std::size_t begin_execution() {
+    hash_known_ = false;
+    preemptions_ = 0;
+    switches_ = 0;
+    if (!ahead_) {
+      schedule_.clear();
+      runner_->start();
+      return 0;
+    }
+    // schedule_ still holds the last execution's steps: this one repeats the first `repeated`.
+    const std::size_t repeated = strategy_.repeated_prefix();
+    const std::size_t taken = ahead_->next_copy(schedule_, repeated);
+    program_ = &ahead_->program();
+    runner_ = &ahead_->runner();
+    ahead_->set_targets(strategy_, schedule_, repeated);
+    schedule_.resize(taken);
+    result_.steps += taken;
+    result_.max_depth = std::max(result_.max_depth, taken);
+    return taken;
   }
 
   // A step of the repeated prefix whose thread the strategy knows: taken as
@@ -283,17 +519,17 @@ class Search {
   bool replay_step(std::size_t depth) {
     const ThreadId t = strategy_.repeated_step(depth);
     if (t < 0) return false;
-    if (runner_.finished(t) || !program_.enabled(t))
+    if (runner_->finished(t) || !program_->enabled(t))
       throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
                              " is not enabled at depth " + std::to_string(depth) + " on replay");
     take_step(t, depth);
-    program_.step_replayed();
+    program_->step_replayed();
     return true;
   }
 
   void take_step(ThreadId t, std::size_t depth) {
     schedule_.push_back(t);
-    runner_.step(t);
+    runner_->step(t);
     hash_known_ = false;
     ++result_.steps;
     result_.max_depth = std::max(result_.max_depth, depth + 1);
@@ -315,7 +551,7 @@ class Search {
   // Checks the state a new step reached; true when the execution ends here.
   bool step_ends_execution(std::size_t depth, std::vector<std::string>& liveness_counted) {
     findings_.clear();
-    program_.check(findings_);
+    program_->check(findings_);
     for (const Finding& f : findings_)
       if (!is_violation(f, options_.liveness_is_violation)) liveness_at_.emplace_back(depth, f.invariant);
     if (!findings_.empty() && handle_findings(liveness_counted)) {
@@ -325,6 +561,10 @@ class Search {
       // execution: that one must go on past it.
       violating_.insert(current_hash());
       return true;
+    }
+    if (ahead_ && !options_.cache) {
+      ahead_->count_state(current_hash());  // only counted: the helper does it
+      return false;
     }
     bool fresh = states_.insert(current_hash());
     if (!fresh && options_.cache) {
@@ -338,7 +578,7 @@ class Search {
   // reducing strategy ask for it.
   std::uint64_t current_hash() {
     if (!hash_known_) {
-      hash_ = program_.state_hash();
+      hash_ = program_->state_hash();
       hash_known_ = true;
     }
     return hash_;
@@ -347,10 +587,10 @@ class Search {
   // No thread can run: either all finished (final invariants) or a deadlock.
   void finish_execution(std::vector<std::string>& liveness_counted) {
     findings_.clear();
-    if (runner_.all_finished())
-      program_.check_final(findings_);
+    if (runner_->all_finished())
+      program_->check_final(findings_);
     else
-      findings_.push_back(runner_.deadlock());
+      findings_.push_back(runner_->deadlock());
     handle_findings(liveness_counted);  // final liveness findings are counted, not violations
   }
 
@@ -359,13 +599,15 @@ class Search {
     auto now = Clock::now();
     if (!force && now - last_progress_ < std::chrono::milliseconds(250)) return;
     last_progress_ = now;
-    options_.progress(Progress{result_.executions, result_.steps, states_.size(), result_.max_depth, elapsed()});
+    const std::uint64_t states = ahead_ && !options_.cache ? ahead_->states_so_far() : states_.size();
+    options_.progress(Progress{result_.executions, result_.steps, states, result_.max_depth, elapsed()});
   }
 
-  Program& program_;
+  Program* program_;  // the copy this execution runs on
   Strategy& strategy_;
   const Options& options_;
-  Runner runner_;
+  Runner* runner_;
+  std::unique_ptr<Runner> own_runner_;  // without replaying ahead
   Result result_;
   Schedule schedule_;
   std::vector<ThreadId> enabled_;
@@ -379,6 +621,7 @@ class Search {
   std::uint64_t switches_ = 0;
   std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution
   Clock::time_point start_, last_progress_;
+  std::unique_ptr<ReplayAhead> ahead_;
 };
 
 }  // namespace
@@ -390,7 +633,11 @@ std::string seconds_cut_reason(double seconds) {
 }
 
 Result explore(Program& program, Strategy& strategy, const Options& options) {
-  return Search(program, strategy, options).run();
+  return Search(program, nullptr, strategy, options).run();
+}
+
+Result explore(Program& program, const ProgramFactory& copy, Strategy& strategy, const Options& options) {
+  return Search(program, &copy, strategy, options).run();
 }
 
 SingleRun run_once(Program& program, Strategy& strategy, Observer* observer, bool liveness_is_violation) {

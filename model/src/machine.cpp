@@ -63,7 +63,7 @@ Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
 void Machine::reset() {
   state_ = initial_;
   events_.clear();
-  if (lockdep_per_execution_) lockdep_ = {};
+  if (lockdep_per_execution_) *lockdep_ = {};
   history_.clear();
 }
 
@@ -129,15 +129,44 @@ void Machine::report(std::string invariant, std::string message, bool liveness) 
   events_.push_back({std::move(invariant), std::move(message), liveness});
 }
 
+void Machine::set_lockdep_per_execution(bool on) {
+  lockdep_per_execution_ = on;
+  if (on) lockdep_ = std::make_shared<LockTable>();  // this execution's alone
+}
+
+namespace {
+template <class T>
+void prefetch_object(const T& object) {
+  const auto* p = reinterpret_cast<const char*>(&object);
+  for (std::size_t at = 0; at < sizeof(T); at += 64) __builtin_prefetch(p + at);
+}
+}  // namespace
+
+void Machine::prefetch() const {
+  prefetch_object(state_);
+  prefetch_object(announced_);
+  prefetch_object(touches_);
+}
+
+void Machine::share_facts(checker::Program& other) {
+  auto* twin = dynamic_cast<Machine*>(&other);
+  if (!twin) throw std::logic_error("share_facts: not a machine");
+  if (!lockdep_per_execution_ && !twin->lockdep_per_execution_) lockdep_ = twin->lockdep_;
+}
+
 // lockdep: remember the first site of every "held A, then took B" pair; a pair
 // seen in both orders is a potential deadlock even if no schedule hit it.
+// A repeated step is skipped when the pairs span executions: its pairs were
+// seen when it first ran, and any pair seen in both orders was reported as
+// soon as its second order was seen, so it would find nothing new.
 void Machine::note_acquire(checker::ThreadId t, LockId lock) {
+  if (replaying_ && !lockdep_per_execution_) return;
   const Regs& r = state_.threads[t];
   for (int h = 0; h < static_cast<int>(LockId::count); ++h) {
     auto held = static_cast<LockId>(h);
     if (!r.holds(held) || held == lock) continue;
-    LockEdge& fwd = lockdep_[h][static_cast<int>(lock)];
-    LockEdge& rev = lockdep_[static_cast<int>(lock)][h];
+    LockEdge& fwd = (*lockdep_)[h][static_cast<int>(lock)];
+    LockEdge& rev = (*lockdep_)[static_cast<int>(lock)][h];
     if (fwd.seen && (!rev.seen || fwd.reported)) continue;  // the common case: nothing new
     std::string here = thread_name(t) + " at " + step_label(t);
     if (!fwd.seen) fwd = {true, false, here, history_};
@@ -163,9 +192,9 @@ std::vector<checker::Program::Observation> Machine::observations() const {
   std::vector<Observation> out;
   for (int h = 0; h < static_cast<int>(LockId::count); ++h)
     for (int l = 0; l < static_cast<int>(LockId::count); ++l)
-      if (lockdep_[h][l].seen)
+      if ((*lockdep_)[h][l].seen)
         out.push_back({std::string(name(static_cast<LockId>(h))) + ">" + name(static_cast<LockId>(l)),
-                       lockdep_[h][l].site, lockdep_[h][l].steps});
+                       (*lockdep_)[h][l].site, (*lockdep_)[h][l].steps});
   return out;
 }
 
@@ -174,8 +203,8 @@ void Machine::observe(const Observation& o, std::vector<Revealed>& out) {
     for (int l = 0; l < static_cast<int>(LockId::count); ++l) {
       auto held = static_cast<LockId>(h), taken = static_cast<LockId>(l);
       if (o.key != std::string(name(held)) + ">" + name(taken)) continue;
-      LockEdge& fwd = lockdep_[h][l];
-      LockEdge& rev = lockdep_[l][h];
+      LockEdge& fwd = (*lockdep_)[h][l];
+      LockEdge& rev = (*lockdep_)[l][h];
       if (fwd.seen) return;
       fwd = {true, false, o.where, o.schedule};
       if (rev.seen && !rev.reported) {

@@ -152,7 +152,12 @@ ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc
   } else {
     model::Machine machine(sc);
     std::unique_ptr<checker::Strategy> strategy = make_strategy(opt, sc);
-    out.result = checker::explore(machine, *strategy, o);
+    if (opt.search_jobs > 1) {
+      checker::ProgramFactory copy = [&sc] { return std::make_unique<model::Machine>(sc); };
+      out.result = checker::explore(machine, copy, *strategy, o);
+    } else {
+      out.result = checker::explore(machine, *strategy, o);
+    }
     if (!strategy->exhaustive() && out.result.violations.empty() && !out.result.stopped_early)
       out.result.cut_reason = "no violation found in " + std::to_string(out.result.executions) + " executions of " +
                               out.strategy + "; a bug-finding strategy never proves a pass (use --strategy dpor)";

@@ -57,6 +57,7 @@ class DporStrategy final : public Strategy {
   std::string name() const override { return "dpor"; }
   std::size_t repeated_prefix() const override { return repeated_; }
   ThreadId repeated_step(std::size_t depth) const override { return nodes_[depth].chosen; }
+  void certain_prefixes(std::span<std::size_t> bounds) const override;
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
   void violated(std::size_t depth) override;
@@ -109,6 +110,7 @@ class DporStrategy final : public Strategy {
   bool saturated(std::size_t i) const;
   bool try_hit(std::size_t depth);
   void complete(std::size_t depth);
+  Mask todo(const Node& n) const { return n.backtrack & n.enabled & ~n.done & ~n.sleep & ~n.covered; }
   std::size_t intern(const Footprint* below);
   Mask child_sleep(const Node& parent) const;
   std::uint32_t* clock(Node& n, ThreadId t) { return &n.clocks[static_cast<std::size_t>(t) * threads_]; }

@@ -36,7 +36,6 @@ struct UnitResult {
   std::vector<Program::Observation> observations;
 };
 
-using ProgramFactory = std::function<std::unique_ptr<Program>()>;
 using UnitStrategyFactory = std::function<std::unique_ptr<Strategy>(const Unit&)>;
 
 // Which units this run explores: unit i when i % count == index.
@@ -45,7 +44,8 @@ struct Shard {
   std::size_t count = 1;
 };
 
-// Explores this shard's units, `jobs` at a time, each with `options`.
+// Explores this shard's units, `jobs` at a time, each with `options`; with
+// twice as many jobs as units to run, each unit on two (see explore()).
 std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const UnitStrategyFactory& make_strategy,
                                       const std::vector<Unit>& units, const Options& options, int jobs,
                                       Shard shard = {});

@@ -2,6 +2,7 @@
 // Recording, bounds, invariant checks and deadlock detection are the engine's.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,6 +45,13 @@ class Strategy {
   // knows it without being shown the enabled threads (-1: ask pick()). The
   // engine then replays the step without computing every thread's enabledness.
   virtual ThreadId repeated_step(std::size_t /*depth*/) const { return -1; }
+  // For each of the next executions (bounds[0] the next one, bounds[1] the
+  // one after, ...), how many leading steps of this execution it will repeat
+  // at the least, as far as the strategy knows so far: as this one begins
+  // (each at most repeated_prefix()) or later (each at most the steps it has
+  // seen). The engine may replay them ahead, on other copies of the program,
+  // while this one runs. Zero is always a safe answer.
+  virtual void certain_prefixes(std::span<std::size_t> bounds) const { std::fill(bounds.begin(), bounds.end(), 0); }
 
   // Partial-order reduction. When wants_footprints(depth), the engine calls
   // at_state() at that depth, before pick() and also where the execution ends
@@ -66,6 +74,7 @@ class DfsStrategy final : public Strategy {
   std::string name() const override { return "dfs"; }
   std::size_t repeated_prefix() const override { return repeated_; }
   ThreadId repeated_step(std::size_t depth) const override { return depth < repeated_ ? stack_[depth].thread : -1; }
+  void certain_prefixes(std::span<std::size_t> bounds) const override;
 
  private:
   struct Choice {

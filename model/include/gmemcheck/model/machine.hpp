@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ struct LockEdge {
 class Machine final : public checker::Program {
  public:
   explicit Machine(Scenario scenario);
+  // A copy would share lockdep's pairs with its original (share_facts does so on purpose).
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
 
   int thread_count() const override { return static_cast<int>(scenario_.threads.size()); }
   std::string thread_name(checker::ThreadId t) const override { return scenario_.threads[t].name; }
@@ -97,6 +101,9 @@ class Machine final : public checker::Program {
   // lockdep's first site of each lock pair, keyed "held>taken".
   std::vector<Observation> observations() const override;
   void observe(const Observation& o, std::vector<Revealed>& out) override;
+  void share_facts(checker::Program& other) override;
+  void set_replaying(bool on) override { replaying_ = on; }
+  void prefetch() const override;
   std::uint64_t state_hash() const override;
   checker::Footprint footprint(checker::ThreadId t) const override { return footprint_of(touches_[t]); }
   std::string step_label(checker::ThreadId t) const override;
@@ -106,7 +113,7 @@ class Machine final : public checker::Program {
   const Scenario& scenario() const { return scenario_; }
   // lockdep normally accumulates over every execution of a search, like the
   // kernel's over a boot; per execution, a lock_order finding is one run's.
-  void set_lockdep_per_execution(bool on) { lockdep_per_execution_ = on; }
+  void set_lockdep_per_execution(bool on);
   const State& state() const { return state_; }
   State& state() { return state_; }
   const State& initial_state() const { return initial_; }
@@ -129,8 +136,11 @@ class Machine final : public checker::Program {
   checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
+  bool replaying_ = false;
   std::vector<checker::ThreadId> history_;
-  std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)> lockdep_{};
+  using LockTable = std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)>;
+  // Shared with another copy of this machine (share_facts) unless per execution.
+  std::shared_ptr<LockTable> lockdep_ = std::make_shared<LockTable>();
 };
 
 State initial_state(const Scenario& s);
