@@ -9,6 +9,7 @@
 // {0, 1, 1, 0}. DFS always tries the lowest enabled thread first.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,7 @@
 
 // Included last: CppUTest's leak detector redefines `new` for what follows.
 #include <CppUTest/TestHarness.h>
+#include <CppUTest/MemoryLeakWarningPlugin.h>
 
 #include "same_result.hpp"
 
@@ -773,4 +775,26 @@ TEST(Engine, ProgramThatDoesNotRepeatItselfIsRefused) {
   ck::DfsStrategy dfs;
   message = refusal(dfs);
   CHECK_TEXT(message.find("nondeterministic") != std::string::npos, message.c_str());
+}
+
+// The helper thread allocates too: CppUTest's leak checker must be thread safe.
+TEST_GROUP(EngineReplayingAhead) {
+  void setup() override { MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads(); }
+  void teardown() override { MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads(); }
+};
+
+TEST(EngineReplayingAhead, ThreadBodyExceptionIsReported) {
+  // The search with copies stops on a thread body's exception as the search
+  // without does, whichever thread runs the copy it happens on.
+  Spec s = independent(2, 1);
+  s.threads[1].ops.push_back(toy::fail());
+  toy::ToyProgram program(s);
+  ck::DfsStrategy dfs;
+  std::string message;
+  try {
+    ck::explore(program, [s] { return std::make_unique<toy::ToyProgram>(s); }, dfs, ck::Options{});
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  CHECK_EQUAL(std::string("thread B: toy op failed on purpose"), message);
 }

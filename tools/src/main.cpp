@@ -35,8 +35,9 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("--max-seconds", o.max_seconds, "Bound: seconds per scenario (overrides bounds.seconds)");
   run->add_option("--preemptions", o.preemptions, "Bound: preemptions per execution (overrides bounds.preemptions)");
   run->add_flag("--liveness", o.liveness, "Count a fault that gives up (retry_bound) as a violation");
-  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order); on one scenario, run "
-                  "this many units of its split search (--units) at once")
+  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order); on one scenario, a "
+                  "second worker replays ahead for its search, and with --units this many units run at once; "
+                  "the counts never depend on it")
       ->check(CLI::Range(1, 256));
   run->add_option("--strategy", o.strategy,
                   "dpor: one interleaving per class of equivalent ones, with a state cache; dfs: every "
@@ -54,7 +55,7 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_flag("-q,--quiet", o.quiet, "Only result lines: no interleavings, no progress");
   run->add_option("--units", o.units,
                   "Split each dpor search into at least this many units, each with its own cache (default: "
-                  "split into 8 only for --jobs on one scenario); counts depend on the units, never on --jobs")
+                  "1, or 8 with --shard); counts depend on the units, never on --jobs")
       ->check(CLI::Range(1, 100000));
   run->add_option_function<std::string>(
          "--shard",

@@ -308,10 +308,10 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
     return kExitBadInput;
   }
   if (opt.shards) return shard_command(scenarios, opt, out, err);
-  if (scenarios.size() == 1 && opt.jobs > 1 && !opt.quiet && !(opt.strategy == "dpor" && opt.units > 1))
-    err << "gmemcheck: note: one scenario is one search, run by one worker; --jobs splits a search only "
-           "with --strategy dpor --units N (N >= 2; each unit has a cache of its own, which may cost "
-           "executions; the verdict is the same)\n";
+  if (scenarios.size() == 1 && opt.jobs > 2 && !opt.quiet && !(opt.strategy == "dpor" && opt.units > 1))
+    err << "gmemcheck: note: one scenario is one search, which uses two workers at most (the second replays "
+           "ahead); more share it only with --strategy dpor --units N (N >= 2; each unit has a cache of its "
+           "own, which may cost executions; the verdict is the same)\n";
   std::vector<ScenarioResult> results = check_all(scenarios, opt, [&](ScenarioResult& r) {
     out << result_line(r) << "\n";
     write_traces(r, opt.trace_dir, opt.quiet ? nullptr : &out);

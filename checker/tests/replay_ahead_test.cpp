@@ -1,0 +1,182 @@
+// One search on two cores: a helper thread replays, on copies of the program,
+// the steps the strategy promises the next executions will repeat. Nothing a
+// search counts or finds may change, and every promise must hold.
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "gmemcheck/checker/dpor.hpp"
+#include "gmemcheck/checker/explorer.hpp"
+#include "toy_program.hpp"
+
+// After the standard headers: CppUTest redefines new.
+#include <CppUTest/TestHarness.h>
+#include <CppUTest/MemoryLeakWarningPlugin.h>
+
+#include "same_result.hpp"
+
+namespace ck = gmemcheck::checker;
+
+namespace {
+
+ck::ProgramFactory copies_of(const toy::Spec& s) {
+  return [s] { return std::make_unique<toy::ToyProgram>(s); };
+}
+
+enum class Search { dfs, dfs_cache, dpor, dpor_cache };
+
+std::unique_ptr<ck::Strategy> strategy(Search s) {
+  if (s == Search::dfs || s == Search::dfs_cache) return std::make_unique<ck::DfsStrategy>();
+  return std::make_unique<ck::DporStrategy>(ck::DporOptions{s == Search::dpor_cache, 0, {}, 0});
+}
+
+ck::Options options(Search s) {
+  ck::Options o;
+  o.cache = s == Search::dfs_cache;
+  return o;
+}
+
+// The same search on one core and with the helper.
+void check_ahead_agrees(const toy::Spec& spec, Search s) {
+  toy::ToyProgram alone(spec), ahead(spec);
+  auto one = strategy(s), two = strategy(s);
+  const ck::Options o = options(s);
+  ck::Result r0 = ck::explore(alone, *one, o);
+  ck::Result r1 = ck::explore(ahead, copies_of(spec), *two, o);
+  check_same_result(r0, r1);
+  CHECK_EQUAL(r0.cache_hits, r1.cache_hits);
+}
+
+toy::Spec counter(int k) {
+  toy::Spec s;
+  s.variables = 1;
+  s.threads = {{"A", toy::increments(0, k)}, {"B", toy::increments(0, k)}};
+  return s;
+}
+
+// Passes every call on to `inner`, and checks each promise certain_prefixes()
+// makes: the execution it names repeats at least that many steps, and they
+// are the steps of the execution that made it.
+class PromiseChecker final : public ck::Strategy {
+ public:
+  explicit PromiseChecker(std::unique_ptr<ck::Strategy> inner) : inner_(std::move(inner)) {}
+
+  bool next_execution() override {
+    if (!inner_->next_execution()) return false;
+    ++execution_;
+    picked_.clear();
+    for (auto it = promises_.begin(); it != promises_.end() && it->first.first == execution_;) {
+      const ck::Schedule& steps = it->second;
+      CHECK_TEXT(inner_->repeated_prefix() >= steps.size(),
+                 ("execution " + std::to_string(execution_) + " repeats fewer steps than promised").c_str());
+      for (std::size_t d = 0; d < steps.size() && d < inner_->repeated_prefix(); ++d)
+        CHECK_EQUAL(steps[d], inner_->repeated_step(d));
+      ++kept_;
+      it = promises_.erase(it);
+    }
+    promise();
+    return true;
+  }
+  ck::ThreadId pick(std::span<const ck::ThreadId> enabled, std::size_t depth) override {
+    ck::ThreadId t = inner_->pick(enabled, depth);
+    if (picked_.size() <= depth) picked_.resize(depth + 1, -1);
+    picked_[depth] = t;
+    return t;
+  }
+  void at_state(const ck::StateView& state) override {
+    inner_->at_state(state);
+    promise();  // a step taken may show the next executions go deeper
+  }
+  bool exhaustive() const override { return inner_->exhaustive(); }
+  std::string name() const override { return inner_->name(); }
+  std::size_t repeated_prefix() const override { return inner_->repeated_prefix(); }
+  ck::ThreadId repeated_step(std::size_t depth) const override { return inner_->repeated_step(depth); }
+  void certain_prefixes(std::span<std::size_t> bounds) const override { inner_->certain_prefixes(bounds); }
+  bool wants_footprints(std::size_t depth) const override { return inner_->wants_footprints(depth); }
+  void violated(std::size_t depth) override { inner_->violated(depth); }
+  void add_counts(ck::Result& r) const override { inner_->add_counts(r); }
+
+  std::size_t kept() const { return kept_; }
+
+ private:
+  // Records, for each of the next executions, the steps it must repeat.
+  void promise() {
+    std::size_t bounds[4];
+    inner_->certain_prefixes(bounds);
+    for (std::size_t j = 0; j < 4; ++j) {
+      ck::Schedule steps;
+      for (std::size_t d = 0; d < bounds[j]; ++d)
+        steps.push_back(d < inner_->repeated_prefix() ? inner_->repeated_step(d) : picked_.at(d));
+      ck::Schedule& held = promises_[{execution_ + 1 + j, 0}];
+      if (steps.size() > held.size()) held = steps;
+    }
+  }
+
+  std::unique_ptr<ck::Strategy> inner_;
+  std::size_t execution_ = 0;
+  ck::Schedule picked_;  // this execution's chosen threads, by depth
+  // (execution, 0) -> the steps it must repeat: the longest promise made.
+  std::map<std::pair<std::size_t, int>, ck::Schedule> promises_;
+  std::size_t kept_ = 0;
+};
+
+}  // namespace
+
+// The helper thread allocates too: CppUTest's leak checker must be thread safe.
+TEST_GROUP(ReplayAhead) {
+  void setup() override { MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads(); }
+  void teardown() override { MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads(); }
+};
+
+TEST(ReplayAhead, CounterCountsArePinned) {
+  // Two threads incrementing a counter 3 times, a load and a store each:
+  // C(12,6) = 924 schedules under DFS, replayed ahead or not.
+  toy::ToyProgram program(counter(3));
+  ck::DfsStrategy dfs;
+  ck::Result r = ck::explore(program, copies_of(counter(3)), dfs, ck::Options{});
+  LONGS_EQUAL(924, r.executions);
+  CHECK_TRUE(r.complete);
+  for (Search s : {Search::dfs, Search::dfs_cache, Search::dpor, Search::dpor_cache})
+    check_ahead_agrees(counter(3), s);
+}
+
+TEST(ReplayAhead, SameCountsAndFindingsOnRandomToys) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 300; ++round) {
+    toy::Spec s = toy::random_spec(rng);
+    for (Search search : {Search::dfs, Search::dfs_cache, Search::dpor, Search::dpor_cache})
+      check_ahead_agrees(s, search);
+  }
+}
+
+TEST(ReplayAhead, FindingsStopTheSearchWhereTheyWouldAlone) {
+  // A lost update: the search stops at the first finding, on either core.
+  toy::Spec s = counter(2);
+  s.final_checks = {{0, 4, "lost_update", false}};
+  for (Search search : {Search::dfs, Search::dpor, Search::dpor_cache}) {
+    toy::ToyProgram alone(s), ahead(s);
+    auto one = strategy(search), two = strategy(search);
+    ck::Options o = options(search);
+    o.stop_on = "lost_update";
+    ck::Result r0 = ck::explore(alone, *one, o);
+    ck::Result r1 = ck::explore(ahead, copies_of(s), *two, o);
+    CHECK_TRUE(r0.stopped_early);
+    check_same_result(r0, r1);
+  }
+}
+
+TEST(ReplayAhead, EveryPromiseOfDfsAndDporHolds) {
+  std::mt19937_64 rng(5);
+  std::size_t kept = 0;
+  for (int round = 0; round < 300; ++round) {
+    toy::Spec s = toy::random_spec(rng);
+    for (Search search : {Search::dfs, Search::dpor, Search::dpor_cache}) {
+      toy::ToyProgram program(s);
+      PromiseChecker checked(strategy(search));
+      ck::explore(program, checked, ck::Options{});
+      kept += checked.kept();
+    }
+  }
+  CHECK_TRUE(kept > 10000);  // the check ran: promises were made and kept
+}
