@@ -158,9 +158,6 @@ void DporStrategy::at_state(const StateView& v) {
   const std::size_t depth = v.depth;
   const auto& next = v.next;
   if (depth != size_) throw std::logic_error("dpor: at_state() out of order");
-  // try_hit() looks the state up after the race search: a cache miss that
-  // can be on its way meanwhile.
-  if (options_.cache) summaries_.prefetch(v.hash);
   if (threads_ == 0) threads_ = next.size();
   if (threads_ > 64) throw std::logic_error("dpor: at most 64 threads");
   if (nodes_.size() <= depth) nodes_.emplace_back();

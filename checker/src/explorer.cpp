@@ -69,11 +69,6 @@ class Runner {
     for (auto& f : fibers_) f->abandon();
   }
 
-  // Before running on a thread other than the one that ran it last.
-  void prefetch() const {
-    for (auto& f : fibers_) f->prefetch();
-  }
-
   Finding deadlock() const {
     std::string who;
     for (std::size_t t = 0; t < fibers_.size(); ++t) {
@@ -147,8 +142,6 @@ class ReplayAhead {
     if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
     const long at = c.position.load(std::memory_order_acquire);
     if (at < 0) c.runner->start();
-    c.runner->prefetch();
-    c.program->prefetch();
     c.program->set_replaying(false);
     const auto taken = static_cast<std::size_t>(std::max(at, 0L));
     if (taken > repeated || !std::equal(c.path.begin(), c.path.begin() + static_cast<std::ptrdiff_t>(taken),

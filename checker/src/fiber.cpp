@@ -69,12 +69,6 @@ void Coroutine::pause() {
   impl_->caller = t.fctx;
 }
 
-void Coroutine::prefetch() const {
-  if (finished_ || !impl_->self) return;
-  const char* top = impl_->stack.get() + impl_->size;
-  for (auto* p = static_cast<const char*>(impl_->self); p < top; p += 64) __builtin_prefetch(p);
-}
-
 void Coroutine::abandon() {
   finished_ = true;
   impl_->self = nullptr;

@@ -134,20 +134,6 @@ void Machine::set_lockdep_per_execution(bool on) {
   if (on) lockdep_ = std::make_shared<LockTable>();  // this execution's alone
 }
 
-namespace {
-template <class T>
-void prefetch_object(const T& object) {
-  const auto* p = reinterpret_cast<const char*>(&object);
-  for (std::size_t at = 0; at < sizeof(T); at += 64) __builtin_prefetch(p + at);
-}
-}  // namespace
-
-void Machine::prefetch() const {
-  prefetch_object(state_);
-  prefetch_object(announced_);
-  prefetch_object(touches_);
-}
-
 void Machine::share_facts(checker::Program& other) {
   auto* twin = dynamic_cast<Machine*>(&other);
   if (!twin) throw std::logic_error("share_facts: not a machine");

@@ -34,9 +34,6 @@ class Coroutine final : public Yield {
   const std::string& error() const { return error_; }
 
   void pause() override;
-  // Starts loading the part of the stack a paused body uses (another core
-  // may have run it last: the lines arrive together instead of one by one).
-  void prefetch() const;
 
  private:
   friend struct CoroutineEntry;

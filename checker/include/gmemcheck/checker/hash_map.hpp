@@ -29,9 +29,6 @@ class HashMap {
     return slots_[i].key == key ? &slots_[i].value : nullptr;
   }
 
-  // Starts loading the slot where `key` would be, for a find() a little later.
-  void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[static_cast<std::size_t>(mix64(key)) & mask()]); }
-
   // The value held for `key`, or `value` newly held (and true).
   std::pair<V*, bool> try_emplace(std::uint64_t key, const V& value) {
     if (key == kEmpty) {

@@ -109,9 +109,6 @@ class Program {
   // first run found).
   virtual void share_facts(Program& /*other*/) {}
   virtual void set_replaying(bool /*on*/) {}
-  // Starts loading what the next steps read, when another core ran the last
-  // ones (the lines then arrive together instead of one by one).
-  virtual void prefetch() const {}
 
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;
