@@ -69,6 +69,14 @@ class Runner {
     for (auto& f : fibers_) f->abandon();
   }
 
+  // Before replaying thread t's step at `depth`: a step an earlier execution
+  // took from the same state must be there to take again.
+  void check_replayable(ThreadId t, std::size_t depth) const {
+    if (finished(t) || !program_.enabled(t))
+      throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
+                             " is not enabled at depth " + std::to_string(depth) + " on replay");
+  }
+
   Finding deadlock() const {
     std::string who;
     for (std::size_t t = 0; t < fibers_.size(); ++t) {
@@ -104,7 +112,8 @@ class ReplayAhead {
   static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
   static constexpr long kFailed = -2;              // the replay threw (error says what)
 
-  ReplayAhead(Program& program, const ProgramFactory& make_copy) {
+  // `table`: where count_state() counts.
+  ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {
     for (std::size_t i = 0; i < kCopies; ++i) {
       auto c = std::make_unique<Copy>();
       if (i > 0) {
@@ -182,12 +191,11 @@ class ReplayAhead {
     ring_[head % kRing] = hash;
     head_.store(head + 1, std::memory_order_release);
   }
-  // Waits until every state given was counted into `table` (set before the
-  // first count_state()); the table is then the search's again.
+  // Waits until every state given was counted: the table is then the
+  // search's again.
   void counted() const {
     while (tail_.load(std::memory_order_acquire) != head_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
   }
-  void count_into(StateTable& table) { table_ = &table; }
   std::uint64_t states_so_far() const { return counted_.load(std::memory_order_relaxed); }
 
  private:
@@ -207,8 +215,8 @@ class ReplayAhead {
     std::size_t tail = tail_.load(std::memory_order_relaxed);
     const std::size_t head = head_.load(std::memory_order_acquire);
     if (tail == head) return;
-    for (; tail != head; ++tail) table_->insert(ring_[tail % kRing]);
-    counted_.store(table_->size(), std::memory_order_relaxed);
+    for (; tail != head; ++tail) table_.insert(ring_[tail % kRing]);
+    counted_.store(table_.size(), std::memory_order_relaxed);
     tail_.store(tail, std::memory_order_release);
   }
 
@@ -256,9 +264,7 @@ class ReplayAhead {
         const auto depth = static_cast<std::size_t>(at);
         if (depth >= c.target.load(std::memory_order_acquire)) return;
         const ThreadId t = c.path[depth];
-        if (c.runner->finished(t) || !c.program->enabled(t))
-          throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
-                                 " is not enabled at depth " + std::to_string(depth) + " on replay");
+        c.runner->check_replayable(t, depth);
         c.runner->step(t);
         c.program->step_replayed();
         c.position.store(++at, std::memory_order_release);
@@ -275,7 +281,7 @@ class ReplayAhead {
   std::vector<std::uint64_t> ring_ = std::vector<std::uint64_t>(kRing);  // states to count
   std::atomic<std::size_t> head_{0}, tail_{0};
   std::atomic<std::uint64_t> counted_{0};
-  StateTable* table_ = nullptr;
+  StateTable& table_;
   std::atomic<int> front_{1};              // the next execution's copy
   std::atomic<int> busy_{-1};              // the copy the helper is stepping
   std::atomic<bool> quit_{false};
@@ -299,8 +305,7 @@ class Search {
       : program_(&p), strategy_(s), options_(o), states_(o.cache_bytes) {
     // Bounds on switches judge every step as it is chosen, replayed ones too.
     if (copy && !o.bounds.preemptions_set && !o.bounds.switches_set) {
-      ahead_ = std::make_unique<ReplayAhead>(p, *copy);
-      ahead_->count_into(states_);
+      ahead_ = std::make_unique<ReplayAhead>(p, *copy, states_);
       runner_ = &ahead_->runner();
     } else {
       own_runner_ = std::make_unique<Runner>(p);
@@ -432,7 +437,7 @@ class Search {
 
   void run_execution() {
     const std::size_t repeated = strategy_.repeated_prefix();
-    const std::size_t taken = begin_execution();
+    const std::size_t taken = begin_execution(repeated);
     ThreadId last = taken ? schedule_.back() : -1;
     std::vector<std::string> liveness_counted = liveness_in_prefix(repeated);
     const Bounds& b = options_.bounds;
@@ -485,7 +490,7 @@ class Search {
   // Brings the program to this execution's start: the initial state, or as
   // far into the repeated prefix as the helper replayed it on the next copy,
   // which this execution then runs on. Returns the steps taken.
-  std::size_t begin_execution() {
+  std::size_t begin_execution(std::size_t repeated) {
     hash_known_ = false;
     preemptions_ = 0;
     switches_ = 0;
@@ -495,7 +500,6 @@ class Search {
       return 0;
     }
     // schedule_ still holds the last execution's steps: this one repeats the first `repeated`.
-    const std::size_t repeated = strategy_.repeated_prefix();
     const std::size_t taken = ahead_->next_copy(schedule_, repeated);
     program_ = &ahead_->program();
     runner_ = &ahead_->runner();
@@ -512,9 +516,7 @@ class Search {
   bool replay_step(std::size_t depth) {
     const ThreadId t = strategy_.repeated_step(depth);
     if (t < 0) return false;
-    if (runner_->finished(t) || !program_->enabled(t))
-      throw std::logic_error("the program is nondeterministic: thread " + std::to_string(t) +
-                             " is not enabled at depth " + std::to_string(depth) + " on replay");
+    runner_->check_replayable(t, depth);
     take_step(t, depth);
     program_->step_replayed();
     return true;

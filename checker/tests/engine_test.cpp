@@ -23,9 +23,9 @@
 
 // Included last: CppUTest's leak detector redefines `new` for what follows.
 #include <CppUTest/TestHarness.h>
-#include <CppUTest/MemoryLeakWarningPlugin.h>
 
 #include "same_result.hpp"
+#include "thread_safe_leaks.hpp"
 
 namespace ck = gmemcheck::checker;
 
@@ -777,11 +777,7 @@ TEST(Engine, ProgramThatDoesNotRepeatItselfIsRefused) {
   CHECK_TEXT(message.find("nondeterministic") != std::string::npos, message.c_str());
 }
 
-// The helper thread allocates too: CppUTest's leak checker must be thread safe.
-TEST_GROUP(EngineReplayingAhead) {
-  void setup() override { MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads(); }
-  void teardown() override { MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads(); }
-};
+TEST_GROUP_BASE(EngineReplayingAhead, ThreadSafeLeakChecks){};  // the helper thread allocates too
 
 TEST(EngineReplayingAhead, ThreadBodyExceptionIsReported) {
   // The search with copies stops on a thread body's exception as the search

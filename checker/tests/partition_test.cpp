@@ -11,7 +11,7 @@
 #include "toy_program.hpp"
 
 #include <CppUTest/TestHarness.h>
-#include <CppUTest/MemoryLeakWarningPlugin.h>
+#include "thread_safe_leaks.hpp"
 
 #include "same_result.hpp"
 
@@ -67,11 +67,8 @@ void check_same(const ck::Result& a, const ck::Result& b) { check_same_result(a,
 
 }  // namespace
 
-// Units run on worker threads: CppUTest's leak checker must be thread safe.
-TEST_GROUP(Partition) {
-  void setup() override { MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads(); }
-  void teardown() override { MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads(); }
-};
+// Units run on worker threads.
+TEST_GROUP_BASE(Partition, ThreadSafeLeakChecks){};
 
 TEST(Partition, SplitsIntoPrefixesInDepthFirstOrder) {
   toy::ToyProgram probe(counters(1));

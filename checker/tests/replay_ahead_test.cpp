@@ -12,9 +12,9 @@
 
 // After the standard headers: CppUTest redefines new.
 #include <CppUTest/TestHarness.h>
-#include <CppUTest/MemoryLeakWarningPlugin.h>
 
 #include "same_result.hpp"
+#include "thread_safe_leaks.hpp"
 
 namespace ck = gmemcheck::checker;
 
@@ -66,7 +66,7 @@ class PromiseChecker final : public ck::Strategy {
     if (!inner_->next_execution()) return false;
     ++execution_;
     picked_.clear();
-    for (auto it = promises_.begin(); it != promises_.end() && it->first.first == execution_;) {
+    for (auto it = promises_.begin(); it != promises_.end() && it->first == execution_;) {
       const ck::Schedule& steps = it->second;
       CHECK_TEXT(inner_->repeated_prefix() >= steps.size(),
                  ("execution " + std::to_string(execution_) + " repeats fewer steps than promised").c_str());
@@ -108,7 +108,7 @@ class PromiseChecker final : public ck::Strategy {
       ck::Schedule steps;
       for (std::size_t d = 0; d < bounds[j]; ++d)
         steps.push_back(d < inner_->repeated_prefix() ? inner_->repeated_step(d) : picked_.at(d));
-      ck::Schedule& held = promises_[{execution_ + 1 + j, 0}];
+      ck::Schedule& held = promises_[execution_ + 1 + j];
       if (steps.size() > held.size()) held = steps;
     }
   }
@@ -116,18 +116,14 @@ class PromiseChecker final : public ck::Strategy {
   std::unique_ptr<ck::Strategy> inner_;
   std::size_t execution_ = 0;
   ck::Schedule picked_;  // this execution's chosen threads, by depth
-  // (execution, 0) -> the steps it must repeat: the longest promise made.
-  std::map<std::pair<std::size_t, int>, ck::Schedule> promises_;
+  // execution -> the steps it must repeat: the longest promise made for it.
+  std::map<std::size_t, ck::Schedule> promises_;
   std::size_t kept_ = 0;
 };
 
 }  // namespace
 
-// The helper thread allocates too: CppUTest's leak checker must be thread safe.
-TEST_GROUP(ReplayAhead) {
-  void setup() override { MemoryLeakWarningPlugin::turnOnThreadSafeNewDeleteOverloads(); }
-  void teardown() override { MemoryLeakWarningPlugin::turnOnDefaultNotThreadSafeNewDeleteOverloads(); }
-};
+TEST_GROUP_BASE(ReplayAhead, ThreadSafeLeakChecks){};  // the helper thread allocates too
 
 TEST(ReplayAhead, CounterCountsArePinned) {
   // Two threads incrementing a counter 3 times, a load and a store each:

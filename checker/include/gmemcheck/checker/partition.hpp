@@ -45,7 +45,8 @@ struct Shard {
 };
 
 // Explores this shard's units, `jobs` at a time, each with `options`; with
-// twice as many jobs as units to run, each unit on two (see explore()).
+// twice as many jobs as units to run, each unit's search replays ahead on a
+// second worker (see explore()).
 std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const UnitStrategyFactory& make_strategy,
                                       const std::vector<Unit>& units, const Options& options, int jobs,
                                       Shard shard = {});
