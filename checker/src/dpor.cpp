@@ -38,6 +38,7 @@ bool DporStrategy::next_execution() {
     if (Mask left = todo(n)) {
       n.chosen = lowest(left);
       n.done |= bit(n.chosen);
+      note_todo(size_ - 1);
       repeated_ = size_ - 1;
       return true;
     }
@@ -53,9 +54,28 @@ bool DporStrategy::next_execution() {
 // executions go back at least as deep as those threads, deepest first.
 void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
   std::size_t filled = 0;
-  for (std::size_t d = size_; d-- > options_.prefix.size() && filled < bounds.size();)
-    for (Mask left = todo(nodes_[d]); left && filled < bounds.size(); left &= left - 1) bounds[filled++] = d;
+  // Only the nodes with a thread left to try, from the deepest: the walk
+  // costs the words of the todo bitmap, not the depth.
+  for (std::size_t w = std::min(size_ + 63, todo_nodes_.size() * 64) / 64; w-- > 0 && filled < bounds.size();)
+    for (Mask word = todo_nodes_[w]; word && filled < bounds.size();) {
+      const std::size_t d = w * 64 + static_cast<std::size_t>(63 - std::countl_zero(word));
+      word &= ~(Mask{1} << (d % 64));
+      if (d >= size_ || d < options_.prefix.size()) continue;
+      for (Mask left = todo(nodes_[d]); left && filled < bounds.size(); left &= left - 1)
+        bounds[filled++] = d;
+    }
   std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(), std::min(options_.prefix.size(), repeated_));
+}
+
+// Keeps bit `d` of the todo bitmap equal to whether node d has a thread
+// left to try.
+void DporStrategy::note_todo(std::size_t d) {
+  if (todo_nodes_.size() <= d / 64) todo_nodes_.resize(d / 64 + 1, 0);
+  const Mask b = Mask{1} << (d % 64);
+  if (todo(nodes_[d]))
+    todo_nodes_[d / 64] |= b;
+  else
+    todo_nodes_[d / 64] &= ~b;
 }
 
 // Node `depth` has nothing left to try: its subtree is explored. Remember it
@@ -130,7 +150,7 @@ bool DporStrategy::try_hit(std::size_t depth) {
   if (awake) {
     n.covered = n.enabled & ~n.sleep & ~awake;
     n.backtrack = awake;
-    return false;
+    return false;  // at_state() notes what is left to try
   }
   ++hits_;
   n.hit = true;
@@ -184,9 +204,13 @@ void DporStrategy::at_state(const StateView& v) {
 
   if (depth < options_.prefix.size()) {
     n.chosen = options_.prefix[depth];
+    note_todo(depth);
     return;
   }
-  if (!n.violated && try_hit(depth)) return;
+  if (!n.violated && try_hit(depth)) {
+    note_todo(depth);
+    return;
+  }
   Mask candidates = n.enabled & ~n.sleep & ~n.covered;
   if (candidates) {
     n.chosen = lowest(candidates);
@@ -200,6 +224,7 @@ void DporStrategy::at_state(const StateView& v) {
   // they race with the steps before, so a later visit of a state above must
   // know them too.
   if (n.chosen < 0) n.below.assign(next.begin(), next.end());
+  note_todo(depth);
 }
 
 // The vector clock of the step taken at `depth`: after its thread's previous
@@ -210,10 +235,19 @@ void DporStrategy::finish_event(std::size_t depth) {
   const ThreadId p = e.chosen;
   const Footprint& f = e.next[p];
   std::copy_n(clock(e, p), threads_, e.event.begin());
-  for (std::size_t i = 0; i < depth; ++i) {
-    const Node& b = nodes_[i];
-    const ThreadId q = b.chosen;
-    if (q == p || e.event[q] > i || !b.next[q].dependent(f)) continue;
+  // The other threads' steps from the latest down, each thread's along its
+  // chain, until what is left of it happens before: a step already in the
+  // past has its clock in e.event, and so have its thread's earlier steps.
+  cursor_.assign(e.last.begin(), e.last.end());
+  cursor_[static_cast<std::size_t>(p)] = 0;
+  for (;;) {
+    std::size_t top = 0, q = 0;
+    for (std::size_t t = 0; t < threads_; ++t)
+      if (cursor_[t] > e.event[t] && cursor_[t] > top) top = cursor_[q = t];
+    if (top == 0) break;
+    const Node& b = nodes_[top - 1];
+    cursor_[q] = b.last[q];
+    if (!b.next[q].dependent(f)) continue;
     for (std::size_t t = 0; t < threads_; ++t) e.event[t] = std::max(e.event[t], b.event[t]);
   }
   e.event[p] = static_cast<std::uint32_t>(depth + 1);
@@ -314,6 +348,7 @@ void DporStrategy::add_backtrack_below(std::size_t i, std::size_t depth, ThreadI
       if (!empty(n.below[t]) && clock(n, static_cast<ThreadId>(t))[ti] <= i) initials |= bit(static_cast<ThreadId>(t));
     initials |= bit(p);
     nodes_[i].backtrack |= initials & nodes_[i].enabled;
+    note_todo(i);
     return;
   }
   try_one_of(i, initials);
@@ -345,6 +380,7 @@ void DporStrategy::try_one_of(std::size_t i, Mask initials) {
   if (initials & (b.backtrack | b.sleep | b.covered)) return;
   Mask enabled = initials & b.enabled;
   b.backtrack |= enabled ? (enabled & -enabled) : b.enabled;
+  note_todo(i);
 }
 
 // Every enabled thread at i is tried, asleep or covered: a backtrack added

@@ -44,11 +44,16 @@ State initial_state(const Scenario& sc) {
 checker::Footprint footprint_of(Touch t) {
   const std::uint64_t w = t.writes;
   std::uint64_t r = t.reads;
-  for (int g = 0; g < kMaxPages; ++g) {
-    if (w & obj::spte(g)) r |= obj::all_pfns | obj::cache(g) | obj::attr(g) | obj::invalidation;
-    if (w & obj::cache(g)) r |= obj::all_pfns | obj::spte(g);
-    if (w & obj::attr(g)) r |= obj::spte(g) | obj::invalidation;
-  }
+  // Per page g, as masks over every page at once: the spte, attr and cache
+  // bits of one page sit kMaxPages apart.
+  const std::uint64_t sptes = w & obj::all_sptes;                         // spte(g) written
+  const std::uint64_t attrs = (w & obj::all_attrs) >> kMaxPages;          // attr(g) written, at g
+  const std::uint64_t caches = (w & obj::all_caches) >> (2 * kMaxPages);  // cache(g) written, at g
+  r |= (sptes << kMaxPages) | (sptes << (2 * kMaxPages));  // a spte write reads its attr and cache
+  r |= caches | attrs;                                     // a cache or attr write reads its spte
+  if (sptes) r |= obj::all_pfns | obj::invalidation;
+  if (caches) r |= obj::all_pfns;
+  if (attrs) r |= obj::invalidation;
   if (w & obj::all_pfns) r |= obj::all_sptes | obj::all_caches;
   if (w & obj::invalidation) r |= obj::all_sptes | obj::all_attrs | obj::lock(LockId::mmu);
   if (w & obj::lock(LockId::mmu)) r |= obj::invalidation;

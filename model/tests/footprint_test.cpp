@@ -544,3 +544,26 @@ TEST(Footprint, IndependentStepsCommuteAndWritesAreDeclared) {
   CHECK(counts.pairs > 1000);
   if (!problems.empty()) FAIL(problems.text().c_str());
 }
+
+// What check() adds to a write, page by page: a write of one page's spte,
+// attribute or cache entry reads the other objects its invariants read for
+// that page, and nothing of any other page.
+TEST(Footprint, CheckReadsArePerPage) {
+  for (int g = 0; g < model::kMaxPages; ++g) {
+    const std::uint64_t spte = obj::spte(g), attr = obj::attr(g), cache = obj::cache(g);
+    Footprint s = model::footprint_of(model::writes(spte));
+    CHECK_EQUAL(attr | cache | obj::all_pfns | obj::invalidation, s.reads);
+    Footprint c = model::footprint_of(model::writes(cache));
+    CHECK_EQUAL(spte | obj::all_pfns, c.reads);
+    Footprint a = model::footprint_of(model::writes(attr));
+    CHECK_EQUAL(spte | obj::invalidation, a.reads);
+    // Written objects are never listed as read too.
+    Footprint both = model::footprint_of(model::writes(spte | attr));
+    CHECK_EQUAL(cache | obj::all_pfns | obj::invalidation, both.reads);
+    CHECK_EQUAL(spte | attr, both.writes);
+  }
+  Footprint lock = model::footprint_of(model::writes(obj::lock(LockId::mmu)));
+  CHECK_EQUAL(obj::invalidation, lock.reads);
+  Footprint inv = model::footprint_of(model::writes(obj::invalidation) | model::reads(obj::spte(1)));
+  CHECK_EQUAL(obj::all_sptes | obj::all_attrs | obj::lock(LockId::mmu), inv.reads);
+}

@@ -108,6 +108,7 @@ class DporStrategy final : public Strategy {
   Mask initials_after(std::size_t i, std::size_t depth) const;
   void try_one_of(std::size_t i, Mask initials);
   bool saturated(std::size_t i) const;
+  void note_todo(std::size_t d);
   bool try_hit(std::size_t depth);
   void complete(std::size_t depth);
   Mask todo(const Node& n) const { return n.backtrack & n.enabled & ~n.done & ~n.sleep & ~n.covered; }
@@ -126,8 +127,11 @@ class DporStrategy final : public Strategy {
   bool cache_full_ = false;
   std::uint64_t hits_ = 0;
   std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
+  // Bit d: node d has a thread left to try (todo() is not empty); bits at
+  // or above size_ are stale.
+  std::vector<Mask> todo_nodes_;
   std::vector<std::uint32_t> past_;    // find_race()'s scratch clock
-  std::vector<std::uint32_t> cursor_;  // find_race()'s place in each thread's chain
+  std::vector<std::uint32_t> cursor_;  // find_race()'s and finish_event()'s place in each thread's chain
   std::size_t size_ = 0;
   std::size_t threads_ = 0;
   std::size_t repeated_ = 0;
