@@ -7,10 +7,24 @@ namespace gmemcheck::model {
 namespace {
 
 // Over field values (never over raw bytes: padding is not data), a word at a
-// time, each folded in with the checker's mixer.
-struct Hasher {
-  std::uint64_t h = checker::kMixSeed;
-  void add(std::uint64_t v) { h = checker::mix64(h, v); }
+// time, each folded in with the checker's mixer. Words are dealt in turn to
+// four chains, folded together at the end: one chain would make each mix
+// wait for the one before, and hashing is on the search's critical path
+// (once per new state).
+class Hasher {
+ public:
+  void add(std::uint64_t v) {
+    const std::uint64_t x = checker::mix64(a_, v);
+    a_ = b_;
+    b_ = c_;
+    c_ = d_;
+    d_ = x;
+  }
+  std::uint64_t value() const { return checker::mix64(checker::mix64(checker::mix64(a_, b_), c_), d_); }
+
+ private:
+  std::uint64_t a_ = checker::kMixSeed, b_ = checker::mix64(a_), c_ = checker::mix64(b_),
+                d_ = checker::mix64(c_);
 };
 
 void hash_regs(Hasher& h, const Regs& r) {
@@ -51,7 +65,7 @@ std::uint64_t hash_state(const State& s, int pages, int threads) {
   h.add(byte(l.slots) | byte(l.filemap_invalidate) << 8 | byte(l.gmem) << 16 | byte(l.mmu_writer) << 24 |
         static_cast<std::uint64_t>(l.mmu_readers) << 32);
   for (int t = 0; t < threads; ++t) hash_regs(h, s.threads[t]);
-  return h.h;
+  return h.value();
 }
 
 const char* name(Attr a) { return a == Attr::private_ ? "private" : "shared"; }
