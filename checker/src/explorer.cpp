@@ -111,6 +111,7 @@ class ReplayAhead {
   static constexpr std::size_t kCopies = 8;        // the current one and seven ahead
   static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
   static constexpr long kFailed = -2;              // the replay threw (error says what)
+  static constexpr std::size_t kLine = 64;         // bytes in a cache line
 
   // `table`: where count_state() counts.
   ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {
@@ -158,6 +159,7 @@ class ReplayAhead {
       throw std::logic_error("replay ahead: the strategy did not repeat the steps it said it would");
     front_.store(static_cast<int>((current_ + 1) % kCopies), std::memory_order_release);
     Copy& back = *copies_[last];
+    targets_[last] = 0;
     back.target.store(0, std::memory_order_relaxed);
     back.position.store(-1, std::memory_order_relaxed);
     back.claimed.store(false, std::memory_order_release);
@@ -173,12 +175,14 @@ class ReplayAhead {
     std::size_t bounds[kCopies - 1];
     strategy.certain_prefixes(bounds);
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
-      Copy& c = *copies_[(current_ + 1 + j) % kCopies];
-      const std::size_t old = c.target.load(std::memory_order_relaxed);
+      const std::size_t i = (current_ + 1 + j) % kCopies;
+      const std::size_t old = targets_[i];
       const std::size_t goal = std::min({bounds[j], known, kMaxSteps});
       if (goal <= old) continue;
+      Copy& c = *copies_[i];
       std::copy(path.begin() + static_cast<std::ptrdiff_t>(old), path.begin() + static_cast<std::ptrdiff_t>(goal),
                 c.path.begin() + static_cast<std::ptrdiff_t>(old));
+      targets_[i] = goal;
       c.target.store(goal, std::memory_order_release);
     }
   }
@@ -187,7 +191,12 @@ class ReplayAhead {
   // (for a search whose states only count: the table decides nothing).
   void count_state(std::uint64_t hash) {
     const std::size_t head = head_.load(std::memory_order_relaxed);
-    while (head - tail_.load(std::memory_order_acquire) == kRing) __builtin_ia32_pause();
+    // The helper's tail is read only when the ring looks full: reading it
+    // each time would fetch the line the helper keeps writing.
+    while (head - seen_tail_ == kRing) {
+      seen_tail_ = tail_.load(std::memory_order_acquire);
+      if (head - seen_tail_ == kRing) __builtin_ia32_pause();
+    }
     ring_[head % kRing] = hash;
     head_.store(head + 1, std::memory_order_release);
   }
@@ -199,15 +208,18 @@ class ReplayAhead {
   std::uint64_t states_so_far() const { return counted_.load(std::memory_order_relaxed); }
 
  private:
+  // What the search writes and what the helper writes are kept on cache
+  // lines of their own: a line both write moves between the cores at each
+  // write, and each move costs the reader as much as a miss to memory.
   struct Copy {
     std::unique_ptr<Program> owned;  // null for the search's own program
     Program* program = nullptr;
     std::unique_ptr<Runner> runner;
-    Schedule path;                          // [0, target): the steps to take
-    std::atomic<std::size_t> target{0};
-    std::atomic<long> position{-1};         // steps taken; -1: not started; kFailed
-    std::atomic<bool> claimed{false};       // an execution runs on it
-    std::exception_ptr error;               // what its replay threw
+    Schedule path;                                          // [0, target): the steps to take
+    alignas(kLine) std::atomic<std::size_t> target{0};      // the search's
+    std::atomic<bool> claimed{false};                       // the search's: an execution runs on it
+    alignas(kLine) std::atomic<long> position{-1};          // the helper's: steps taken; -1: not started; kFailed
+    std::exception_ptr error;                               // the helper's: what its replay threw
   };
 
   // Counts the states given so far.
@@ -277,15 +289,20 @@ class ReplayAhead {
 
   static constexpr std::size_t kRing = 1u << 14;
   std::vector<std::unique_ptr<Copy>> copies_;
-  std::size_t current_ = 0;                // the search's copy
   std::vector<std::uint64_t> ring_ = std::vector<std::uint64_t>(kRing);  // states to count
-  std::atomic<std::size_t> head_{0}, tail_{0};
-  std::atomic<std::uint64_t> counted_{0};
   StateTable& table_;
-  std::atomic<int> front_{1};              // the next execution's copy
-  std::atomic<int> busy_{-1};              // the copy the helper is stepping
-  std::atomic<bool> quit_{false};
   std::thread thread_;
+  // The search's: written by it alone.
+  alignas(kLine) std::size_t current_ = 0;  // the search's copy
+  std::size_t targets_[kCopies] = {};       // each copy's target, as last set
+  std::size_t seen_tail_ = 0;               // tail_, as last read
+  std::atomic<std::size_t> head_{0};        // states given to count
+  std::atomic<int> front_{1};               // the next execution's copy
+  // The helper's.
+  alignas(kLine) std::atomic<std::size_t> tail_{0};  // states counted
+  std::atomic<std::uint64_t> counted_{0};
+  std::atomic<int> busy_{-1};  // the copy the helper is stepping
+  alignas(kLine) std::atomic<bool> quit_{false};
 };
 
 bool contains(const std::vector<ThreadId>& v, ThreadId t) {
