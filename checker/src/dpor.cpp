@@ -53,6 +53,11 @@ bool DporStrategy::next_execution() {
 // until then, and no state with a thread left is ever left. So the next
 // executions go back at least as deep as those threads, deepest first.
 void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
+  // Asked after every new step; what is left to try changes far less often.
+  if (bounds_epoch_ == todo_epoch_ && bounds_.size() == bounds.size()) {
+    std::copy(bounds_.begin(), bounds_.end(), bounds.begin());
+    return;
+  }
   std::size_t filled = 0;
   // Only the nodes with a thread left to try, from the deepest: the walk
   // costs the words of the todo bitmap, not the depth.
@@ -65,6 +70,8 @@ void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
         bounds[filled++] = d;
     }
   std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(), std::min(options_.prefix.size(), repeated_));
+  bounds_.assign(bounds.begin(), bounds.end());
+  bounds_epoch_ = todo_epoch_;
 }
 
 // Keeps bit `d` of the todo bitmap equal to whether node d has a thread
@@ -72,10 +79,14 @@ void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
 void DporStrategy::note_todo(std::size_t d) {
   if (todo_nodes_.size() <= d / 64) todo_nodes_.resize(d / 64 + 1, 0);
   const Mask b = Mask{1} << (d % 64);
+  const bool was = todo_nodes_[d / 64] & b;
   if (todo(nodes_[d]))
     todo_nodes_[d / 64] |= b;
   else
     todo_nodes_[d / 64] &= ~b;
+  // What certain_prefixes() answers may have changed (the depths with a
+  // thread left to try, how many, or where the next execution turns back).
+  if (was || todo(nodes_[d])) ++todo_epoch_;
 }
 
 // Node `depth` has nothing left to try: its subtree is explored. Remember it

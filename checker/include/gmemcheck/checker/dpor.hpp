@@ -130,6 +130,11 @@ class DporStrategy final : public Strategy {
   // Bit d: node d has a thread left to try (todo() is not empty); bits at
   // or above size_ are stale.
   std::vector<Mask> todo_nodes_;
+  // Changes whenever a node's todo() may have; certain_prefixes() keeps its
+  // last answer (bounds_) until it does.
+  std::uint64_t todo_epoch_ = 0;
+  mutable std::uint64_t bounds_epoch_ = ~std::uint64_t{0};
+  mutable std::vector<std::size_t> bounds_;
   std::vector<std::uint32_t> past_;    // find_race()'s scratch clock
   std::vector<std::uint32_t> cursor_;  // find_race()'s and finish_event()'s place in each thread's chain
   std::size_t size_ = 0;
