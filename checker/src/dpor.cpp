@@ -115,17 +115,21 @@ void DporStrategy::complete(std::size_t depth) {
 
 // Where pool_ holds `below` (threads_ footprints, not in pool_ itself),
 // added if it holds none equal. Keys are hashes of the arrays; the arrays
-// are compared, and a different array under the same key tries the next key.
+// are compared, and a different array under the same key tries the next key
+// (so a weak hash costs time, never a wrong answer: words are folded in
+// with one multiply each, mixed fully once). Siblings often have the same
+// array: the last one interned is compared first.
 std::size_t DporStrategy::intern(const Footprint* below) {
+  const auto equal_at = [&](std::size_t first) {
+    return std::equal(below, below + threads_, pool_.begin() + static_cast<std::ptrdiff_t>(first));
+  };
+  if (last_interned_ < pool_.size() && equal_at(last_interned_)) return last_interned_;
   std::uint64_t key = kMixSeed;
-  for (std::size_t t = 0; t < threads_; ++t) key = mix64(mix64(key, below[t].reads), below[t].writes);
-  for (;; ++key) {
+  for (std::size_t t = 0; t < threads_; ++t) key = ((key ^ below[t].reads) * kFold ^ below[t].writes) * kFold;
+  for (key = mix64(key);; ++key) {
     auto [first, fresh] = interned_.try_emplace(key, pool_.size());
-    if (fresh) {
-      pool_.insert(pool_.end(), below, below + threads_);
-      return *first;
-    }
-    if (std::equal(below, below + threads_, pool_.begin() + static_cast<std::ptrdiff_t>(*first))) return *first;
+    if (fresh) pool_.insert(pool_.end(), below, below + threads_);
+    if (fresh || equal_at(*first)) return last_interned_ = *first;
   }
 }
 

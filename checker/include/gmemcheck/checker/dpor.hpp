@@ -123,6 +123,8 @@ class DporStrategy final : public Strategy {
   // arrays on the largest scenario of the corpus). Never changed in place.
   std::vector<Footprint> pool_;
   HashMap<std::size_t> interned_;  // a hash of an array -> where pool_ holds it
+  std::size_t last_interned_ = ~std::size_t{0};
+  static constexpr std::uint64_t kFold = 0x9e3779b97f4a7c15ull;  // odd: a bijection of the words
   std::vector<Footprint> merged_;  // complete()'s scratch array
   bool cache_full_ = false;
   std::uint64_t hits_ = 0;
