@@ -562,6 +562,9 @@ class Search {
 
   // Checks the state a new step reached; true when the execution ends here.
   bool step_ends_execution(std::size_t depth, std::vector<std::string>& liveness_counted) {
+    // The strategy's table lookup for this state comes after the checks and
+    // the next step's footprints: time enough to fetch its slot meanwhile.
+    if (strategy_.wants_footprints(depth + 1)) strategy_.expect_state(current_hash());
     findings_.clear();
     program_->check(findings_);
     for (const Finding& f : findings_)

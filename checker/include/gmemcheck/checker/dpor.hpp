@@ -60,6 +60,9 @@ class DporStrategy final : public Strategy {
   void certain_prefixes(std::span<std::size_t> bounds) const override;
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
+  void expect_state(std::uint64_t hash) override {
+    if (options_.cache) summaries_.prefetch(hash);
+  }
   void violated(std::size_t depth) override;
   void add_counts(Result& r) const override;
 

@@ -58,6 +58,9 @@ class Strategy {
   // (enabled empty).
   virtual bool wants_footprints(std::size_t /*depth*/) const { return false; }
   virtual void at_state(const StateView& /*state*/) {}
+  // A hint, as early as the engine knows it: the next state at_state() will
+  // show has this hash (a strategy with a table may start loading its slot).
+  virtual void expect_state(std::uint64_t /*hash*/) {}
   // The step at `depth` broke an invariant and ends the execution (reducing
   // strategies are then shown the state after it, with nothing enabled).
   virtual void violated(std::size_t /*depth*/) {}
