@@ -126,7 +126,7 @@ class ReplayAhead {
       c->path.resize(kMaxSteps);
       copies_.push_back(std::move(c));
     }
-    copies_[0]->claimed.store(true);  // the search's, from the start
+    claimed_[0].store(true);  // the search's, from the start
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayAhead() {
@@ -147,7 +147,9 @@ class ReplayAhead {
     const std::size_t last = current_;
     current_ = (current_ + 1) % kCopies;
     Copy& c = *copies_[current_];
-    c.claimed.store(true, std::memory_order_seq_cst);
+    // Claimed, then wait while the helper is stepping it. Both on one line:
+    // the store brings the line over, and the load then finds it here.
+    claimed_[current_].store(true, std::memory_order_seq_cst);
     while (busy_.load(std::memory_order_seq_cst) == static_cast<int>(current_)) __builtin_ia32_pause();
     if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
     const long at = c.position.load(std::memory_order_acquire);
@@ -162,7 +164,7 @@ class ReplayAhead {
     targets_[last] = 0;
     back.target.store(0, std::memory_order_relaxed);
     back.position.store(-1, std::memory_order_relaxed);
-    back.claimed.store(false, std::memory_order_release);
+    claimed_[last].store(false, std::memory_order_release);
     return taken;
   }
 
@@ -217,7 +219,6 @@ class ReplayAhead {
     std::unique_ptr<Runner> runner;
     Schedule path;                                          // [0, target): the steps to take
     alignas(kLine) std::atomic<std::size_t> target{0};      // the search's
-    std::atomic<bool> claimed{false};                       // the search's: an execution runs on it
     alignas(kLine) std::atomic<long> position{-1};          // the helper's: steps taken; -1: not started; kFailed
     std::exception_ptr error;                               // the helper's: what its replay threw
   };
@@ -251,12 +252,12 @@ class ReplayAhead {
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
       const std::size_t i = (front + j) % kCopies;
       Copy& c = *copies_[i];
-      if (c.claimed.load(std::memory_order_acquire)) continue;
+      if (claimed_[i].load(std::memory_order_acquire)) continue;
       long at = c.position.load(std::memory_order_relaxed);
       if (at == kFailed || (at >= 0 && static_cast<std::size_t>(at) >= c.target.load(std::memory_order_acquire)))
         continue;
       busy_.store(static_cast<int>(i), std::memory_order_seq_cst);
-      if (!c.claimed.load(std::memory_order_seq_cst)) advance(c);
+      if (!claimed_[i].load(std::memory_order_seq_cst)) advance(c, claimed_[i]);
       busy_.store(-1, std::memory_order_seq_cst);
       return true;
     }
@@ -264,7 +265,7 @@ class ReplayAhead {
   }
 
   // Until the copy is claimed or reaches its target (which may grow meanwhile).
-  void advance(Copy& c) {
+  void advance(Copy& c, const std::atomic<bool>& claimed) {
     try {
       long at = c.position.load(std::memory_order_relaxed);
       if (at < 0) {
@@ -272,15 +273,18 @@ class ReplayAhead {
         c.program->set_replaying(true);
         c.position.store(at = 0, std::memory_order_release);
       }
-      while (!c.claimed.load(std::memory_order_acquire)) {
+      // The position is published as the helper lets go of the copy: the
+      // search reads it only once the helper has (see next_copy()).
+      std::size_t target = c.target.load(std::memory_order_acquire);
+      for (; !claimed.load(std::memory_order_acquire); ++at) {
         const auto depth = static_cast<std::size_t>(at);
-        if (depth >= c.target.load(std::memory_order_acquire)) return;
+        if (depth >= target && depth >= (target = c.target.load(std::memory_order_acquire))) break;
         const ThreadId t = c.path[depth];
         c.runner->check_replayable(t, depth);
         c.runner->step(t);
         c.program->step_replayed();
-        c.position.store(++at, std::memory_order_release);
       }
+      c.position.store(at, std::memory_order_release);
     } catch (...) {
       c.error = std::current_exception();
       c.position.store(kFailed, std::memory_order_release);
@@ -301,7 +305,9 @@ class ReplayAhead {
   // The helper's.
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // states counted
   std::atomic<std::uint64_t> counted_{0};
-  std::atomic<int> busy_{-1};  // the copy the helper is stepping
+  // Who has a copy: written by both, read by both at each hand-over.
+  alignas(kLine) std::atomic<bool> claimed_[kCopies] = {};  // the search's: an execution runs on it
+  std::atomic<int> busy_{-1};                               // the helper's: the copy it is stepping
   alignas(kLine) std::atomic<bool> quit_{false};
 };
 
