@@ -145,11 +145,12 @@ class ReplayAhead {
   // goes to the back of the line. Returns the steps taken.
   std::size_t next_copy(const Schedule& previous, std::size_t repeated) {
     const std::size_t last = current_;
+    claim_next();
     current_ = (current_ + 1) % kCopies;
+    claimed_next_ = false;
     Copy& c = *copies_[current_];
-    // Claimed, then wait while the helper is stepping it. Both on one line:
-    // the store brings the line over, and the load then finds it here.
-    claimed_[current_].store(true, std::memory_order_seq_cst);
+    // Then wait while the helper is still stepping it. Claim and busy mark
+    // share a line: the claim brought it over, and the wait finds it here.
     while (busy_.load(std::memory_order_seq_cst) == static_cast<int>(current_)) __builtin_ia32_pause();
     if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
     const long at = c.position.load(std::memory_order_acquire);
@@ -166,6 +167,15 @@ class ReplayAhead {
     back.position.store(-1, std::memory_order_relaxed);
     claimed_[last].store(false, std::memory_order_release);
     return taken;
+  }
+
+  // Claims the next copy as soon as the current execution has ended (or in
+  // next_copy()): the helper stops stepping it at its next step, which it
+  // has usually reached by the time the next execution looks.
+  void claim_next() {
+    if (claimed_next_) return;
+    claimed_next_ = true;
+    claimed_[(current_ + 1) % kCopies].store(true, std::memory_order_seq_cst);
   }
 
   // Tells the helper how far the copies ahead may go along `path` (whose
@@ -298,6 +308,7 @@ class ReplayAhead {
   std::thread thread_;
   // The search's: written by it alone.
   alignas(kLine) std::size_t current_ = 0;  // the search's copy
+  bool claimed_next_ = false;               // claim_next() ran for the next execution
   std::size_t targets_[kCopies] = {};       // each copy's target, as last set
   std::size_t seen_tail_ = 0;               // tail_, as last read
   std::atomic<std::size_t> head_{0};        // states given to count
@@ -507,6 +518,7 @@ class Search {
         break;
       }
     }
+    if (ahead_) ahead_->claim_next();
     runner_->stop();
   }
 
