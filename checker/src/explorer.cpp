@@ -484,7 +484,8 @@ class Search {
       runner_->enabled(enabled_);
       report_footprints(depth);
       // What this step showed the strategy may send the next executions deeper.
-      if (ahead_ && depth > repeated) ahead_->set_targets(strategy_, schedule_, depth);
+      if (ahead_ && depth > repeated && strategy_.prefixes_changed(prefixes_stamp_))
+        ahead_->set_targets(strategy_, schedule_, depth);
       if (enabled_.empty()) {
         finish_execution(liveness_counted);
         break;
@@ -538,6 +539,7 @@ class Search {
     const std::size_t taken = ahead_->next_copy(schedule_, repeated);
     program_ = &ahead_->program();
     runner_ = &ahead_->runner();
+    strategy_.prefixes_changed(prefixes_stamp_);
     ahead_->set_targets(strategy_, schedule_, repeated);
     schedule_.resize(taken);
     result_.steps += taken;
@@ -655,6 +657,7 @@ class Search {
   std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution
   Clock::time_point start_, last_progress_;
   std::unique_ptr<ReplayAhead> ahead_;
+  std::uint64_t prefixes_stamp_ = ~std::uint64_t{0};  // see Strategy::prefixes_changed()
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "gmemcheck/checker/hash_map.hpp"
@@ -58,6 +59,9 @@ class DporStrategy final : public Strategy {
   std::size_t repeated_prefix() const override { return repeated_; }
   ThreadId repeated_step(std::size_t depth) const override { return nodes_[depth].chosen; }
   void certain_prefixes(std::span<std::size_t> bounds) const override;
+  bool prefixes_changed(std::uint64_t& stamp) const override {
+    return std::exchange(stamp, todo_epoch_) != todo_epoch_;
+  }
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
   void expect_state(std::uint64_t hash) override {

@@ -52,6 +52,11 @@ class Strategy {
   // seen). The engine may replay them ahead, on other copies of the program,
   // while this one runs. Zero is always a safe answer.
   virtual void certain_prefixes(std::span<std::size_t> bounds) const { std::fill(bounds.begin(), bounds.end(), 0); }
+  // Whether certain_prefixes() may answer otherwise than when `stamp` was
+  // last passed here (which this updates). An execution's new steps change
+  // the answer only when they leave something new to try; the engine asks
+  // after each one. Always true unless a strategy keeps track.
+  virtual bool prefixes_changed(std::uint64_t& /*stamp*/) const { return true; }
 
   // Partial-order reduction. When wants_footprints(depth), the engine calls
   // at_state() at that depth, before pick() and also where the execution ends
