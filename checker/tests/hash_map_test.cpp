@@ -1,13 +1,14 @@
 // The explored-state map: every key put in is found with its first value,
 // no other key is, through many doublings and for the key that marks an
 // empty slot.
-#include <cstdint>
-#include <random>
-#include <set>
-
 #include "gmemcheck/checker/hash_map.hpp"
 
 #include <CppUTest/TestHarness.h>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
 
 namespace ck = gmemcheck::checker;
 
@@ -52,5 +53,31 @@ TEST(HashMap, ValuesChangeInPlace) {
   *map.try_emplace(42, 2).first += 20;
   LONGS_EQUAL(11, *map.find(0));
   LONGS_EQUAL(22, *map.find(42));
+  LONGS_EQUAL(2, map.size());
+}
+
+// Two keys that start their probes at one slot with one tag byte (the 7
+// bits of their mix the map keeps beside each slot): the tag matches, so
+// the keys themselves must be compared.
+TEST(HashMap, KeysThatShareASlotAndATagStayApart) {
+  const std::uint64_t slot_bits = (1u << 10) - 1;  // a new map's slots
+  auto signature = [&](std::uint64_t k) {
+    const std::uint64_t m = ck::mix64(k);
+    return (m & slot_bits) | (m >> 57) << 10;
+  };
+  std::map<std::uint64_t, std::uint64_t> first_with;
+  std::uint64_t a = 0, b = 0;
+  for (std::uint64_t k = 1; b == 0; ++k) {
+    auto [it, fresh] = first_with.try_emplace(signature(k), k);
+    if (!fresh) a = it->second, b = k;
+  }
+  ck::HashMap<int> map;
+  map.try_emplace(a, 1);
+  CHECK(map.find(b) == nullptr);
+  auto [value, fresh] = map.try_emplace(b, 2);
+  CHECK(fresh);
+  LONGS_EQUAL(2, *value);
+  LONGS_EQUAL(1, *map.find(a));
+  LONGS_EQUAL(2, *map.find(b));
   LONGS_EQUAL(2, map.size());
 }
