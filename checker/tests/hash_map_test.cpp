@@ -1,12 +1,12 @@
 // The explored-state map: every key put in is found with its first value,
 // no other key is, through many doublings and for the key that marks an
 // empty slot.
+#include "gmemcheck/checker/hash_map.hpp"
+
 #include <cstdint>
 #include <map>
 #include <random>
 #include <set>
-
-#include "gmemcheck/checker/hash_map.hpp"
 
 // clang-format off
 // Included last: CppUTest's leak detector redefines `new` for what follows.
