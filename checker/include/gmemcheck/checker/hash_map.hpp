@@ -53,12 +53,10 @@ class HashMap {
     return {&slots_[i].value, true};
   }
 
-  // Starts loading the lines a lookup of `key` reads first (its tag and its
-  // slot), for a lookup soon after.
+  // Starts loading the tag a lookup of `key` reads first, for a lookup soon
+  // after (not the slot: most lookups are of absent keys, which never read it).
   void prefetch(std::uint64_t key) const {
-    const std::size_t i = static_cast<std::size_t>(mix64(key)) & mask();
-    prefetch_line(&tags_[i]);
-
+    prefetch_line(&tags_[static_cast<std::size_t>(mix64(key)) & mask()]);
   }
 
   std::size_t size() const { return size_ + (has_empty_key_ ? 1 : 0); }
@@ -97,8 +95,7 @@ class HashMap {
   }
 
   std::vector<Slot> slots_;
-  std::vector<std::uint8_t> tags_;
-  mutable volatile std::uint64_t sink_ = 0;  // per slot: 0 empty, else tag_of() its key
+  std::vector<std::uint8_t> tags_;  // per slot: 0 empty, else tag_of() its key
   std::size_t size_ = 0;  // keys held in slots_
   bool has_empty_key_ = false;
   V empty_key_value_{};
