@@ -53,11 +53,6 @@ bool DporStrategy::next_execution() {
 // until then, and no state with a thread left is ever left. So the next
 // executions go back at least as deep as those threads, deepest first.
 void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
-  // Asked after every new step; what is left to try changes far less often.
-  if (bounds_epoch_ == todo_epoch_ && bounds_.size() == bounds.size()) {
-    std::copy(bounds_.begin(), bounds_.end(), bounds.begin());
-    return;
-  }
   std::size_t filled = 0;
   // Only the nodes with a thread left to try, from the deepest: the walk
   // costs the words of the todo bitmap, not the depth.
@@ -69,9 +64,8 @@ void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
       for (Mask left = todo(nodes_[d]); left && filled < bounds.size(); left &= left - 1)
         bounds[filled++] = d;
     }
-  std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(), std::min(options_.prefix.size(), repeated_));
-  bounds_.assign(bounds.begin(), bounds.end());
-  bounds_epoch_ = todo_epoch_;
+  std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(),
+            std::min(options_.prefix.size(), repeated_));
 }
 
 // Keeps bit `d` of the todo bitmap equal to whether node d has a thread
@@ -80,13 +74,11 @@ void DporStrategy::note_todo(std::size_t d) {
   if (todo_nodes_.size() <= d / 64) todo_nodes_.resize(d / 64 + 1, 0);
   const Mask b = Mask{1} << (d % 64);
   const bool was = todo_nodes_[d / 64] & b;
-  if (todo(nodes_[d]))
-    todo_nodes_[d / 64] |= b;
-  else
-    todo_nodes_[d / 64] &= ~b;
+  const bool is = todo(nodes_[d]) != 0;
+  todo_nodes_[d / 64] = is ? todo_nodes_[d / 64] | b : todo_nodes_[d / 64] & ~b;
   // What certain_prefixes() answers may have changed (the depths with a
   // thread left to try, how many, or where the next execution turns back).
-  if (was || todo(nodes_[d])) ++todo_epoch_;
+  if (was || is) ++todo_epoch_;
 }
 
 // Node `depth` has nothing left to try: its subtree is explored. Remember it
@@ -242,6 +234,30 @@ void DporStrategy::at_state(const StateView& v) {
   note_todo(depth);
 }
 
+// The other threads' steps before node `n`, from the latest down, each
+// thread's along its chain, until what is left of it is in `past` (a vector
+// clock): every step that `f` (p's step) depends on is passed to `dependent`
+// while still outside `past`, then joined into it. A step already in the past
+// has its clock there, and so have its thread's earlier steps.
+template <class Dependent>
+void DporStrategy::walk_dependent(const Node& n, ThreadId p, const Footprint& f, std::uint32_t* past,
+                                  Dependent dependent) {
+  cursor_.assign(n.last.begin(), n.last.end());
+  cursor_[static_cast<std::size_t>(p)] = 0;
+  for (;;) {
+    std::size_t top = 0, q = 0;
+    for (std::size_t t = 0; t < threads_; ++t)
+      if (cursor_[t] > past[t] && cursor_[t] > top) top = cursor_[q = t];
+    if (top == 0) break;
+    const std::size_t i = top - 1;
+    const Node& b = nodes_[i];
+    cursor_[q] = b.last[q];
+    if (!b.next[q].dependent(f)) continue;
+    dependent(i);
+    for (std::size_t t = 0; t < threads_; ++t) past[t] = std::max(past[t], b.event[t]);
+  }
+}
+
 // The vector clock of the step taken at `depth`: after its thread's previous
 // step and after every earlier step it depends on. Clock entries are step
 // indexes plus one, so "i happened before" reads clock[thread(i)] > i.
@@ -250,21 +266,7 @@ void DporStrategy::finish_event(std::size_t depth) {
   const ThreadId p = e.chosen;
   const Footprint& f = e.next[p];
   std::copy_n(clock(e, p), threads_, e.event.begin());
-  // The other threads' steps from the latest down, each thread's along its
-  // chain, until what is left of it happens before: a step already in the
-  // past has its clock in e.event, and so have its thread's earlier steps.
-  cursor_.assign(e.last.begin(), e.last.end());
-  cursor_[static_cast<std::size_t>(p)] = 0;
-  for (;;) {
-    std::size_t top = 0, q = 0;
-    for (std::size_t t = 0; t < threads_; ++t)
-      if (cursor_[t] > e.event[t] && cursor_[t] > top) top = cursor_[q = t];
-    if (top == 0) break;
-    const Node& b = nodes_[top - 1];
-    cursor_[q] = b.last[q];
-    if (!b.next[q].dependent(f)) continue;
-    for (std::size_t t = 0; t < threads_; ++t) e.event[t] = std::max(e.event[t], b.event[t]);
-  }
+  walk_dependent(e, p, f, e.event.data(), [](std::size_t) {});
   e.event[p] = static_cast<std::uint32_t>(depth + 1);
   e.below[p] |= f;
   Node& after = nodes_[depth + 1];
@@ -304,22 +306,10 @@ void DporStrategy::find_race(std::size_t depth, ThreadId p) {
   // through a later step it depends on. `past` grows by each such step's.
   const std::uint32_t* cp = clock(n, p);
   past_.assign(cp, cp + threads_);
-  // Walks the other threads' steps from the latest down, each thread's along
-  // its chain, until what is left of it happens before (past_ only grows).
-  cursor_.assign(n.last.begin(), n.last.end());
-  cursor_[static_cast<std::size_t>(p)] = 0;
-  for (;;) {
-    std::size_t top = 0, q = 0;
-    for (std::size_t t = 0; t < threads_; ++t)
-      if (cursor_[t] > past_[t] && cursor_[t] > top) top = cursor_[q = t];
-    if (top == 0) break;
-    const std::size_t i = top - 1;
-    const Node& b = nodes_[i];
-    cursor_[q] = b.last[q];
-    if (!b.next[q].dependent(f)) continue;
-    if (i >= options_.prefix.size()) add_backtrack(i, depth, p, past_.data());  // a prefix is expanded by its caller
-    for (std::size_t t = 0; t < threads_; ++t) past_[t] = std::max(past_[t], b.event[t]);
-  }
+  walk_dependent(n, p, f, past_.data(), [&](std::size_t i) {
+    if (i >= options_.prefix.size())
+      add_backtrack(i, depth, p, past_.data());  // a prefix is expanded by its caller
+  });
 }
 
 // The step at `depth` broke an invariant, which ends the execution: it

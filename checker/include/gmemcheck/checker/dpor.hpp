@@ -110,6 +110,9 @@ class DporStrategy final : public Strategy {
   void finish_event(std::size_t depth);
   void find_races(std::size_t depth);
   void find_race(std::size_t depth, ThreadId p);
+  template <class Dependent>
+  void walk_dependent(const Node& n, ThreadId p, const Footprint& f, std::uint32_t* past,
+                      Dependent dependent);
   void add_backtrack(std::size_t i, std::size_t depth, ThreadId p, const std::uint32_t* clock_p);
   void add_backtrack_below(std::size_t i, std::size_t depth, ThreadId p);
   Mask initials_after(std::size_t i, std::size_t depth) const;
@@ -139,13 +142,10 @@ class DporStrategy final : public Strategy {
   // Bit d: node d has a thread left to try (todo() is not empty); bits at
   // or above size_ are stale.
   std::vector<Mask> todo_nodes_;
-  // Changes whenever a node's todo() may have; certain_prefixes() keeps its
-  // last answer (bounds_) until it does.
+  // Changes whenever a node's todo() may have (see prefixes_changed()).
   std::uint64_t todo_epoch_ = 0;
-  mutable std::uint64_t bounds_epoch_ = ~std::uint64_t{0};
-  mutable std::vector<std::size_t> bounds_;
   std::vector<std::uint32_t> past_;    // find_race()'s scratch clock
-  std::vector<std::uint32_t> cursor_;  // find_race()'s and finish_event()'s place in each thread's chain
+  std::vector<std::uint32_t> cursor_;  // walk_dependent()'s place in each thread's chain
   std::size_t size_ = 0;
   std::size_t threads_ = 0;
   std::size_t repeated_ = 0;
