@@ -64,16 +64,13 @@ Run explore(const model::Scenario& sc, bool cache, std::uint64_t executions) {
   return {r, since(t0)};
 }
 
-std::vector<std::string> four_thread_files() {
-  std::vector<std::string> out;
-  for (const std::string& f : tools::expand_inputs({"scenarios"}))
-    if (tools::load_scenario_file(f).threads.size() == 4) out.push_back(f);
-  return out;
-}
-
-std::vector<model::Scenario> four_thread_scenarios() {
-  std::vector<model::Scenario> out;
-  for (const std::string& f : four_thread_files()) out.push_back(tools::load_scenario_file(f));
+// The corpus's 4-thread scenarios, with their files.
+std::vector<std::pair<std::string, model::Scenario>> four_thread_scenarios() {
+  std::vector<std::pair<std::string, model::Scenario>> out;
+  for (const std::string& f : tools::expand_inputs({"scenarios"})) {
+    model::Scenario sc = tools::load_scenario_file(f);
+    if (sc.threads.size() == 4) out.emplace_back(f, std::move(sc));
+  }
   return out;
 }
 
@@ -132,7 +129,7 @@ void scenario_figures() {
               "dfs: the executions of stateless DFS, counted over the state graph, not run)\n");
   std::printf("%-40s %9s %8s %9s %6s %8s %6s %9s %6s %6s %6s %6s\n", "scenario", "dfs", "dpor", "dfs+cache",
               "s", "dpor+c", "s", "dfs/dpor+c", "dfs+c/", "8u j1", "8u j2", "j1/j2");
-  for (const model::Scenario& sc : four_thread_scenarios()) {
+  for (const auto& [file, sc] : four_thread_scenarios()) {
     double dfs = dfs_schedules(sc);
     Run dpor = check(sc, "dpor", false, 1, 0, 100'000);
     Run dfs_cache = check(sc, "dfs", true, 1, 0, 0);
@@ -223,7 +220,7 @@ void jobs_figures() {
               "best/best", "med/med");
   std::string largest;
   double largest_j1 = 0, largest_best = 0, largest_median = 0;
-  for (const std::string& file : four_thread_files()) {
+  for (const auto& [file, sc] : four_thread_scenarios()) {
     std::vector<double> j1, j2;
     for (int round = 0; round < kRounds; ++round) {
       j1.push_back(cli_seconds(cli, file, 1, dir));
@@ -231,12 +228,11 @@ void jobs_figures() {
     }
     const double b1 = *std::min_element(j1.begin(), j1.end()), b2 = *std::min_element(j2.begin(), j2.end());
     const double m1 = median(j1), m2 = median(j2);
-    const std::string name = std::filesystem::path(file).stem().string();
-    std::printf("%-40s %7.2f %7.2f %7.2f %7.2f %9.2fx %7.2fx\n", name.substr(0, 40).c_str(), b1, m1, b2, m2,
-                b1 / b2, m1 / m2);
+    std::printf("%-40s %7.2f %7.2f %7.2f %7.2f %9.2fx %7.2fx\n", sc.name.substr(0, 40).c_str(), b1, m1, b2,
+                m2, b1 / b2, m1 / m2);
     std::fflush(stdout);
     if (m1 > largest_j1) {
-      largest = name;
+      largest = sc.name;
       largest_j1 = m1;
       largest_best = b1 / b2;
       largest_median = m1 / m2;
