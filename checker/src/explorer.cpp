@@ -539,7 +539,7 @@ class Search {
     const std::size_t taken = ahead_->next_copy(schedule_, repeated);
     program_ = &ahead_->program();
     runner_ = &ahead_->runner();
-    strategy_.prefixes_changed(prefixes_stamp_);
+    strategy_.prefixes_changed(prefixes_stamp_);  // asked in full now: the stamp starts from here
     ahead_->set_targets(strategy_, schedule_, repeated);
     schedule_.resize(taken);
     result_.steps += taken;
