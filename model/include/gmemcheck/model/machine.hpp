@@ -121,7 +121,15 @@ class Machine final : public checker::Program {
   void report(std::string invariant, std::string message, bool liveness = false);
   void note_acquire(checker::ThreadId t, LockId lock);
   Announced& announced(checker::ThreadId t) { return announced_[t]; }
-  void declare(checker::ThreadId t, Touch touch) { touches_[t] = touch; }
+  // Field by field, kept apart: GCC otherwise stores the two register
+  // halves to the stack and reloads them as one 16-byte value, a load the
+  // store buffer cannot forward (it waits until both stores are written
+  // out, which after a hand-over from the other core means a miss).
+  void declare(checker::ThreadId t, Touch touch) {
+    touches_[t].reads = touch.reads;
+    asm volatile("" ::: "memory");
+    touches_[t].writes = touch.writes;
+  }
   // Which thread took each step of this execution (for lockdep's witnesses).
   void stepped(checker::ThreadId t) { history_.push_back(t); }
 
