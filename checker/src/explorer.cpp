@@ -69,6 +69,12 @@ class Runner {
     for (auto& f : fibers_) f->abandon();
   }
 
+  // Before an execution goes on (or starts) on a copy another core stepped.
+  void prefetch() const {
+    program_.prefetch();
+    for (auto& f : fibers_) f->prefetch(kStackInUse);
+  }
+
   // Before replaying thread t's step at `depth`: a step an earlier execution
   // took from the same state must be there to take again.
   void check_replayable(ThreadId t, std::size_t depth) const {
@@ -89,6 +95,10 @@ class Runner {
   }
 
  private:
+  // A model thread's frames take about 640 bytes of its stack, 1 KB at most
+  // in the corpus: what a resume touches.
+  static constexpr std::size_t kStackInUse = 1024;
+
   void raise_if_failed(ThreadId t) const {
     if (!fibers_[t]->error().empty())
       throw std::runtime_error("thread " + program_.thread_name(t) + ": " + fibers_[t]->error());
@@ -111,6 +121,7 @@ class ReplayAhead {
   static constexpr std::size_t kCopies = 8;        // the current one and seven ahead
   static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
   static constexpr long kFailed = -2;              // the replay threw (error says what)
+  static constexpr long kBusy = -3;                // the helper is stepping it
   static constexpr std::size_t kLine = 64;         // bytes in a cache line
 
   // `table`: where count_state() counts.
@@ -149,11 +160,12 @@ class ReplayAhead {
     current_ = (current_ + 1) % kCopies;
     claimed_next_ = false;
     Copy& c = *copies_[current_];
-    // Then wait while the helper is still stepping it. Claim and busy mark
-    // share a line: the claim brought it over, and the wait finds it here.
-    while (busy_.load(std::memory_order_seq_cst) == static_cast<int>(current_)) __builtin_ia32_pause();
+    // Then wait while the helper is still stepping it: its position says so,
+    // and says where it got to, in one cache line.
+    long at;
+    while ((at = c.position.load(std::memory_order_seq_cst)) == kBusy) __builtin_ia32_pause();
     if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
-    const long at = c.position.load(std::memory_order_acquire);
+    c.runner->prefetch();
     if (at < 0) c.runner->start();
     c.program->set_replaying(false);
     const auto taken = static_cast<std::size_t>(std::max(at, 0L));
@@ -163,7 +175,7 @@ class ReplayAhead {
     front_.store(static_cast<int>((current_ + 1) % kCopies), std::memory_order_release);
     Copy& back = *copies_[last];
     targets_[last] = 0;
-    back.target.store(0, std::memory_order_relaxed);
+    target_[last].store(0, std::memory_order_relaxed);
     back.position.store(-1, std::memory_order_relaxed);
     claimed_[last].store(false, std::memory_order_release);
     return taken;
@@ -195,7 +207,7 @@ class ReplayAhead {
       std::copy(path.begin() + static_cast<std::ptrdiff_t>(old), path.begin() + static_cast<std::ptrdiff_t>(goal),
                 c.path.begin() + static_cast<std::ptrdiff_t>(old));
       targets_[i] = goal;
-      c.target.store(goal, std::memory_order_release);
+      target_[i].store(goal, std::memory_order_release);
     }
   }
 
@@ -227,10 +239,10 @@ class ReplayAhead {
     std::unique_ptr<Program> owned;  // null for the search's own program
     Program* program = nullptr;
     std::unique_ptr<Runner> runner;
-    Schedule path;                                          // [0, target): the steps to take
-    alignas(kLine) std::atomic<std::size_t> target{0};      // the search's
-    alignas(kLine) std::atomic<long> position{-1};          // the helper's: steps taken; -1: not started; kFailed
-    std::exception_ptr error;                               // the helper's: what its replay threw
+    Schedule path;  // [0, its target): the steps to take
+    // The helper's: steps taken; -1: not started; kFailed; kBusy.
+    alignas(kLine) std::atomic<long> position{-1};
+    std::exception_ptr error;  // the helper's: what its replay threw
   };
 
   // Counts the states given so far.
@@ -262,33 +274,69 @@ class ReplayAhead {
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
       const std::size_t i = (front + j) % kCopies;
       Copy& c = *copies_[i];
-      if (claimed_[i].load(std::memory_order_acquire)) continue;
-      long at = c.position.load(std::memory_order_relaxed);
-      if (at == kFailed || (at >= 0 && static_cast<std::size_t>(at) >= c.target.load(std::memory_order_acquire)))
+      if (claimed_[i].load(std::memory_order_acquire)) {
+        warm_[i] = false;  // the search is to run on it
         continue;
-      busy_.store(static_cast<int>(i), std::memory_order_seq_cst);
-      if (!claimed_[i].load(std::memory_order_seq_cst)) advance(c, claimed_[i]);
-      busy_.store(-1, std::memory_order_seq_cst);
+      }
+      long at = c.position.load(std::memory_order_relaxed);
+      if (at == kFailed ||
+          (at >= 0 && static_cast<std::size_t>(at) >= target_[i].load(std::memory_order_acquire)))
+        continue;
+      // Marked busy before the claim is looked at, as the search claims
+      // before it looks at the mark: one of the two sees the other's.
+      at = c.position.exchange(kBusy, std::memory_order_seq_cst);
+      if (at != kFailed && !claimed_[i].load(std::memory_order_seq_cst)) {
+        // Unless the search let go of it between the two (which reset the
+        // position): it is then looked at again, as it is now.
+        if (c.position.load(std::memory_order_acquire) == kBusy) {
+          warm_later(j);
+          advance(i, at);
+        }
+        return true;
+      }
+      // Claimed meanwhile: the position it had, unless the search has let go
+      // of the copy since (it saw the position before the mark).
+      long busy = kBusy;
+      c.position.compare_exchange_strong(busy, at, std::memory_order_release);
       return true;
     }
     return false;
   }
 
-  // Until the copy is claimed or reaches its target (which may grow meanwhile).
-  void advance(Copy& c, const std::atomic<bool>& claimed) {
+  // The next copy in line after the j-th that the search let go of, if
+  // its memory is still where the search left it: fetched now, it is
+  // here by the time the helper restarts that copy.
+  void warm_later(std::size_t j) {
+    const auto front = static_cast<std::size_t>(front_.load(std::memory_order_relaxed));
+    for (++j; j + 1 < kCopies; ++j) {
+      const std::size_t i = (front + j) % kCopies;
+      if (warm_[i] || claimed_[i].load(std::memory_order_relaxed) ||
+          copies_[i]->position.load(std::memory_order_relaxed) != -1)
+        continue;
+      copies_[i]->runner->prefetch();
+      warm_[i] = true;
+      return;
+    }
+  }
+
+  // Until the copy is claimed or reaches its target (which may grow
+  // meanwhile), from `at`, the copy's position before it was marked busy.
+  void advance(std::size_t i, long at) {
+    Copy& c = *copies_[i];
+    const std::atomic<bool>& claimed = claimed_[i];
     try {
-      long at = c.position.load(std::memory_order_relaxed);
       if (at < 0) {
+        if (!warm_[i]) c.runner->prefetch();  // the search ran its last execution
         c.runner->start();
         c.program->set_replaying(true);
-        c.position.store(at = 0, std::memory_order_release);
+        at = 0;
       }
       // The position is published as the helper lets go of the copy: the
-      // search reads it only once the helper has (see next_copy()).
-      std::size_t target = c.target.load(std::memory_order_acquire);
+      // search waits for it (see next_copy()).
+      std::size_t target = target_[i].load(std::memory_order_acquire);
       for (; !claimed.load(std::memory_order_acquire); ++at) {
         const auto depth = static_cast<std::size_t>(at);
-        if (depth >= target && depth >= (target = c.target.load(std::memory_order_acquire))) break;
+        if (depth >= target && depth >= (target = target_[i].load(std::memory_order_acquire))) break;
         const ThreadId t = c.path[depth];
         c.runner->check_replayable(t, depth);
         c.runner->step(t);
@@ -309,16 +357,20 @@ class ReplayAhead {
   // The search's: written by it alone.
   alignas(kLine) std::size_t current_ = 0;  // the search's copy
   bool claimed_next_ = false;               // claim_next() ran for the next execution
-  std::size_t targets_[kCopies] = {};       // each copy's target, as last set
+  std::size_t targets_[kCopies] = {};       // target_, as last set
   std::size_t seen_tail_ = 0;               // tail_, as last read
   std::atomic<std::size_t> head_{0};        // states given to count
   std::atomic<int> front_{1};               // the next execution's copy
   // The helper's.
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // states counted
+  bool warm_[kCopies] = {};                          // fetched to restart (see warm_later())
   std::atomic<std::uint64_t> counted_{0};
-  // Who has a copy: written by both, read by both at each hand-over.
-  alignas(kLine) std::atomic<bool> claimed_[kCopies] = {};  // the search's: an execution runs on it
-  std::atomic<int> busy_{-1};                               // the helper's: the copy it is stepping
+  // The search's, read by the helper at every step: an execution runs on it.
+  alignas(kLine) std::atomic<bool> claimed_[kCopies] = {};
+  // The search's: how far along its path each copy may go. One line for
+  // all, so that raising several is one transfer to the helper.
+  alignas(kLine) std::atomic<std::size_t> target_[kCopies] = {};
+  static_assert(sizeof target_ <= kLine);
   alignas(kLine) std::atomic<bool> quit_{false};
 };
 

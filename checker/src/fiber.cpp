@@ -1,8 +1,11 @@
 #include "gmemcheck/checker/fiber.hpp"
 
+#include <algorithm>
 #include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <memory>
+
+#include "gmemcheck/checker/prefetch.hpp"
 
 namespace gmemcheck::checker {
 
@@ -44,6 +47,7 @@ struct CoroutineEntry {
 Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) {
   impl_->stack = std::make_unique<char[]>(stack_bytes);
   impl_->size = stack_bytes;
+  stack_top_ = impl_->stack.get() + stack_bytes;
 }
 
 Coroutine::~Coroutine() = default;
@@ -67,6 +71,12 @@ bool Coroutine::resume() {
 void Coroutine::pause() {
   bcd::transfer_t t = bcd::jump_fcontext(impl_->caller, nullptr);
   impl_->caller = t.fctx;
+}
+
+void Coroutine::prefetch(std::size_t bytes) const {
+  prefetch_for_write(&finished_, kCacheLine);  // and error_, on the same line
+  prefetch_for_write(impl_.get(), sizeof *impl_);
+  prefetch_for_write(stack_top_ - bytes, bytes);
 }
 
 void Coroutine::abandon() {

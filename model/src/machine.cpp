@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cpu.hpp"
+#include "gmemcheck/checker/prefetch.hpp"
 
 namespace gmemcheck::model {
 
@@ -63,6 +64,16 @@ checker::Footprint footprint_of(Touch t) {
 Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
   initial_ = model::initial_state(scenario_);
   state_ = initial_;
+}
+
+// What every step writes: the state, and the members from the announced
+// steps to the history. Not the history's array: its address is on a line
+// the other core wrote, and the fetch would wait for that line first.
+void Machine::prefetch() const {
+  checker::prefetch_for_write(&state_, sizeof state_);
+  const auto* from = reinterpret_cast<const char*>(&announced_);
+  checker::prefetch_for_write(from,
+                              static_cast<std::size_t>(reinterpret_cast<const char*>(&history_ + 1) - from));
 }
 
 void Machine::reset() {

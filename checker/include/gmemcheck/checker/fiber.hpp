@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "gmemcheck/checker/prefetch.hpp"
 #include "gmemcheck/checker/program.hpp"
 
 namespace gmemcheck::checker {
@@ -35,11 +36,20 @@ class Coroutine final : public Yield {
 
   void pause() override;
 
+  // Starts fetching, to write it, what resume() or start() touches: this
+  // coroutine, its context and the top `bytes` of its stack, where its
+  // body's frames are. Only the stack's address is read (see prefetch.hpp:
+  // a field the last core wrote would make every later fetch wait for it).
+  void prefetch(std::size_t bytes) const;
+
  private:
   friend struct CoroutineEntry;
   struct Impl;
+  // Set once: a line of their own, which every core keeps a copy of.
   std::unique_ptr<Impl> impl_;
-  bool finished_ = true;
+  char* stack_top_ = nullptr;
+  // Written as the coroutine runs.
+  alignas(kCacheLine) bool finished_ = true;
   std::string error_;
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gmemcheck/checker/mix.hpp"
+#include "gmemcheck/checker/prefetch.hpp"
 
 namespace gmemcheck::checker {
 

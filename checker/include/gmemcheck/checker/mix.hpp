@@ -22,15 +22,4 @@ inline std::uint64_t mix64(std::uint64_t h, std::uint64_t word) { return mix64(h
 
 inline constexpr std::uint64_t kMixSeed = 0x9e3779b97f4a7c15ull;
 
-// Starts loading the cache line at `p`. Not __builtin_prefetch: GCC 12 drops
-// it when the address comes out of mix64() (its output has no prefetch
-// instruction then), so slots found by hash could never be prefetched.
-inline void prefetch_line(const void* p) {
-#if defined(__x86_64__) || defined(__i386__)
-  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
-#else
-  __builtin_prefetch(p);
-#endif
-}
-
 }  // namespace gmemcheck::checker

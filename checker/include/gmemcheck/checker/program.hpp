@@ -109,6 +109,9 @@ class Program {
   // first run found).
   virtual void share_facts(Program& /*other*/) {}
   virtual void set_replaying(bool /*on*/) {}
+  // Starts fetching, all at once, the memory the next steps will write: the
+  // copy was last stepped on another core (see prefetch.hpp). Only a hint.
+  virtual void prefetch() const {}
 
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;

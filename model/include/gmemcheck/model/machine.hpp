@@ -103,6 +103,7 @@ class Machine final : public checker::Program {
   void observe(const Observation& o, std::vector<Revealed>& out) override;
   void share_facts(checker::Program& other) override;
   void set_replaying(bool on) override { replaying_ = on; }
+  void prefetch() const override;
   std::uint64_t state_hash() const override;
   checker::Footprint footprint(checker::ThreadId t) const override { return footprint_of(touches_[t]); }
   std::string step_label(checker::ThreadId t) const override;
