@@ -250,6 +250,7 @@ class ReplayAhead {
     std::size_t tail = tail_.load(std::memory_order_relaxed);
     const std::size_t head = head_.load(std::memory_order_acquire);
     if (tail == head) return;
+    for (std::size_t at = tail; at != head; ++at) table_.prefetch(ring_[at % kRing]);
     for (; tail != head; ++tail) table_.insert(ring_[tail % kRing]);
     counted_.store(table_.size(), std::memory_order_relaxed);
     tail_.store(tail, std::memory_order_release);

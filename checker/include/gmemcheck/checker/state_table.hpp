@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gmemcheck/checker/mix.hpp"
+#include "gmemcheck/checker/prefetch.hpp"
 
 namespace gmemcheck::checker {
 
@@ -28,6 +29,12 @@ class StateTable {
         return true;
       }
     }
+  }
+
+  // Starts loading the slot where `hash` goes (a lookup of a new state is a
+  // miss to memory: several started together overlap).
+  void prefetch(std::uint64_t hash) const {
+    prefetch_line(&slots_[static_cast<std::size_t>(mix64(hash ? hash : 1)) & (slots_.size() - 1)]);
   }
 
   bool contains(std::uint64_t hash) const {
