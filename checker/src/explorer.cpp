@@ -160,12 +160,15 @@ class ReplayAhead {
     current_ = (current_ + 1) % kCopies;
     claimed_next_ = false;
     Copy& c = *copies_[current_];
+    // The helper has almost always let go of the copy by now (it was claimed
+    // as the last execution ended): fetched before its position is read,
+    // what the next steps write arrives in the same round trip.
+    c.runner->prefetch();
     // Then wait while the helper is still stepping it: its position says so,
     // and says where it got to, in one cache line.
     long at;
     while ((at = c.position.load(std::memory_order_seq_cst)) == kBusy) __builtin_ia32_pause();
     if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
-    c.runner->prefetch();
     if (at < 0) c.runner->start();
     c.program->set_replaying(false);
     const auto taken = static_cast<std::size_t>(std::max(at, 0L));
