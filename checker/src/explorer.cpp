@@ -137,7 +137,7 @@ class ReplayAhead {
       c->path.resize(kMaxSteps);
       copies_.push_back(std::move(c));
     }
-    claimed_[0].store(true);  // the search's, from the start
+    claimed_[0].on.store(true);  // the search's, from the start
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayAhead() {
@@ -180,7 +180,7 @@ class ReplayAhead {
     targets_[last] = 0;
     target_[last].store(0, std::memory_order_relaxed);
     back.position.store(-1, std::memory_order_relaxed);
-    claimed_[last].store(false, std::memory_order_release);
+    claimed_[last].on.store(false, std::memory_order_release);
     return taken;
   }
 
@@ -190,7 +190,7 @@ class ReplayAhead {
   void claim_next() {
     if (claimed_next_) return;
     claimed_next_ = true;
-    claimed_[(current_ + 1) % kCopies].store(true, std::memory_order_seq_cst);
+    claimed_[(current_ + 1) % kCopies].on.store(true, std::memory_order_seq_cst);
   }
 
   // Tells the helper how far the copies ahead may go along `path` (whose
@@ -278,7 +278,7 @@ class ReplayAhead {
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
       const std::size_t i = (front + j) % kCopies;
       Copy& c = *copies_[i];
-      if (claimed_[i].load(std::memory_order_acquire)) {
+      if (claimed_[i].on.load(std::memory_order_acquire)) {
         warm_[i] = false;  // the search is to run on it
         continue;
       }
@@ -289,7 +289,7 @@ class ReplayAhead {
       // Marked busy before the claim is looked at, as the search claims
       // before it looks at the mark: one of the two sees the other's.
       at = c.position.exchange(kBusy, std::memory_order_seq_cst);
-      if (at != kFailed && !claimed_[i].load(std::memory_order_seq_cst)) {
+      if (at != kFailed && !claimed_[i].on.load(std::memory_order_seq_cst)) {
         // Unless the search let go of it between the two (which reset the
         // position): it is then looked at again, as it is now.
         if (c.position.load(std::memory_order_acquire) == kBusy) {
@@ -314,7 +314,7 @@ class ReplayAhead {
     const auto front = static_cast<std::size_t>(front_.load(std::memory_order_relaxed));
     for (++j; j + 1 < kCopies; ++j) {
       const std::size_t i = (front + j) % kCopies;
-      if (warm_[i] || claimed_[i].load(std::memory_order_relaxed) ||
+      if (warm_[i] || claimed_[i].on.load(std::memory_order_relaxed) ||
           copies_[i]->position.load(std::memory_order_relaxed) != -1)
         continue;
       copies_[i]->runner->prefetch();
@@ -327,7 +327,7 @@ class ReplayAhead {
   // meanwhile), from `at`, the copy's position before it was marked busy.
   void advance(std::size_t i, long at) {
     Copy& c = *copies_[i];
-    const std::atomic<bool>& claimed = claimed_[i];
+    const std::atomic<bool>& claimed = claimed_[i].on;
     try {
       if (at < 0) {
         if (!warm_[i]) c.runner->prefetch();  // the search ran its last execution
@@ -369,8 +369,13 @@ class ReplayAhead {
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // states counted
   bool warm_[kCopies] = {};                          // fetched to restart (see warm_later())
   std::atomic<std::uint64_t> counted_{0};
-  // The search's, read by the helper at every step: an execution runs on it.
-  alignas(kLine) std::atomic<bool> claimed_[kCopies] = {};
+  // The search's, read by the helper at every step: an execution runs on
+  // it. A line each: letting go of one copy leaves alone the line of the
+  // copy the helper is stepping.
+  struct alignas(kLine) Claim {
+    std::atomic<bool> on{false};
+  };
+  Claim claimed_[kCopies];
   // The search's: how far along its path each copy may go. One line for
   // all, so that raising several is one transfer to the helper.
   alignas(kLine) std::atomic<std::size_t> target_[kCopies] = {};
