@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "gmemcheck/checker/fiber.hpp"
+#include "gmemcheck/checker/prefetch.hpp"
 #include "gmemcheck/checker/state_table.hpp"
 
 namespace gmemcheck::checker {
@@ -122,7 +123,7 @@ class ReplayAhead {
   static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
   static constexpr long kFailed = -2;              // the replay threw (error says what)
   static constexpr long kBusy = -3;                // the helper is stepping it
-  static constexpr std::size_t kLine = 64;         // bytes in a cache line
+  static constexpr std::size_t kLine = kCacheLine;
 
   // `table`: where count_state() counts.
   ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {

@@ -1,0 +1,69 @@
+// Coroutines: what a body sees across pauses, and that fetching a
+// coroutine's memory ahead (before a hand-over between cores) changes
+// nothing it computes, whatever state the coroutine is in.
+#include "gmemcheck/checker/fiber.hpp"
+
+#include <string>
+
+// Included last: CppUTest's leak detector redefines `new` for what follows.
+#include <CppUTest/TestHarness.h>
+
+namespace ck = gmemcheck::checker;
+
+namespace {
+
+// Counts its pauses on its own stack, and writes the count out at each one.
+struct Counter {
+  int seen = 0;
+  int limit = 0;
+};
+
+void count_pauses(void* arg, ck::Yield& y) {
+  auto* c = static_cast<Counter*>(arg);
+  for (int local = 1; local <= c->limit; ++local) {
+    c->seen = local;
+    y.pause();
+  }
+  c->seen = -c->seen;  // finished
+}
+
+}  // namespace
+
+TEST_GROUP(Coroutine){};
+
+TEST(Coroutine, ResumesWhereItPaused) {
+  Counter c{0, 3};
+  ck::Coroutine co;
+  co.start(&count_pauses, &c);
+  CHECK_EQUAL(1, c.seen);
+  CHECK_TRUE(co.resume());
+  CHECK_EQUAL(2, c.seen);
+  CHECK_TRUE(co.resume());
+  CHECK_EQUAL(3, c.seen);
+  CHECK_FALSE(co.resume());
+  CHECK_EQUAL(-3, c.seen);
+  CHECK_TRUE(co.finished());
+}
+
+TEST(Coroutine, PrefetchInEveryStateChangesNothing) {
+  Counter c{0, 3};
+  ck::Coroutine co(64 * 1024);
+  co.prefetch(1024);  // never started
+  co.start(&count_pauses, &c);
+  co.prefetch(1024);  // paused
+  CHECK_TRUE(co.resume());
+  co.prefetch(64 * 1024);  // the whole stack
+  CHECK_TRUE(co.resume());
+  CHECK_EQUAL(3, c.seen);
+  co.abandon();
+  co.prefetch(1024);  // abandoned
+  // Reused after it was abandoned mid-body: starts afresh.
+  Counter again{0, 2};
+  co.start(&count_pauses, &again);
+  co.prefetch(1024);
+  CHECK_TRUE(co.resume());
+  CHECK_FALSE(co.resume());
+  co.prefetch(1024);  // finished
+  CHECK_EQUAL(-2, again.seen);
+  CHECK_EQUAL(std::string(), co.error());
+}
