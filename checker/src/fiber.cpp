@@ -1,6 +1,5 @@
 #include "gmemcheck/checker/fiber.hpp"
 
-#include <algorithm>
 #include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <memory>

@@ -38,8 +38,8 @@ class Coroutine final : public Yield {
 
   // Starts fetching, to write it, what resume() or start() touches: this
   // coroutine, its context and the top `bytes` of its stack, where its
-  // body's frames are. Only the stack's address is read (see prefetch.hpp:
-  // a field the last core wrote would make every later fetch wait for it).
+  // body's frames are (see prefetch.hpp). It reads only fields set once: a
+  // field the other core wrote would hold up every fetch behind it.
   void prefetch(std::size_t bytes) const;
 
  private:
