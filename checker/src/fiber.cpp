@@ -44,7 +44,7 @@ struct CoroutineEntry {
 };
 
 Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) {
-  impl_->stack = std::make_unique<char[]>(stack_bytes);
+  impl_->stack = std::make_unique_for_overwrite<char[]>(stack_bytes);  // untouched pages stay unmapped
   impl_->size = stack_bytes;
   stack_top_ = impl_->stack.get() + stack_bytes;
 }
