@@ -32,9 +32,26 @@ void Cpu::announce(Site site, Touch touch, int a, int b, const char* word) {
 }
 
 void Cpu::sleep_check() {
-  if (r.atomic())
-    m.report("sleep_in_atomic", m.thread_name(self) + " ran \"" + m.step_label(self) +
-                                    "\", which may sleep, while holding mmu_lock (spinning)");
+  if (r.atomic()) report_sleep_in_atomic();
+}
+
+void Cpu::report_sleep_in_atomic() {
+  m.report("sleep_in_atomic", m.thread_name(self) + " ran \"" + m.step_label(self) +
+                                  "\", which may sleep, while holding mmu_lock (spinning)");
+}
+
+void Cpu::report_lock_misuse(const char* did, LockId lock, const char* why) {
+  m.report("lock_misuse", m.thread_name(self) + " " + did + " " + name(lock) + why);
+}
+
+void Cpu::report_folio_misuse(int pfn) {
+  m.report("lock_misuse", m.thread_name(self) + " unlocked the folio of pfn " + std::to_string(pfn) +
+                              ", which it does not hold");
+}
+
+void Cpu::report_host_write_private(int pfn) {
+  m.report("host_write_private", m.thread_name(self) + " wrote pfn " + std::to_string(pfn) +
+                                     " from the host while it is RMP-private");
 }
 
 // mmu_lock's readers only flip their own bit: they commute with each other.
@@ -56,7 +73,7 @@ void Cpu::lock(LockId lock, Mode mode, Site site, Touch also) {
   r.wait = Wait::none;
   if (lock != LockId::mmu) sleep_check();  // sleeping locks may sleep on acquire
   if (r.holds(lock)) {
-    m.report("lock_misuse", m.thread_name(self) + " acquired " + name(lock) + " again while holding it");
+    report_lock_misuse("acquired", lock, " again while holding it");
     return;
   }
   m.note_acquire(self, lock);
@@ -75,7 +92,7 @@ void Cpu::unlock(LockId lock, Site site, Touch also) {
   const bool reader = lock == LockId::mmu && !(s.locks.mmu_writer == self);
   announce(site, (reader ? reads(obj::lock(lock)) : writes(obj::lock(lock))) | also, 0, 0, "");
   if (!r.holds(lock)) {
-    m.report("lock_misuse", m.thread_name(self) + " released " + name(lock) + ", which it does not hold");
+    report_lock_misuse("released", lock, ", which it does not hold");
     return;
   }
   r.held &= static_cast<std::uint8_t>(~bit(lock));
@@ -104,8 +121,7 @@ int Cpu::lock_folio_at(int index, Site site, Touch also) {
 void Cpu::unlock_folio(int pfn, Site site) {
   announce(site, writes(obj::folio_locks), pfn, 0, "");
   if (s.pfn[pfn].locked_by != self) {
-    m.report("lock_misuse", m.thread_name(self) + " unlocked the folio of pfn " + std::to_string(pfn) +
-                                ", which it does not hold");
+    report_folio_misuse(pfn);
     return;
   }
   s.pfn[pfn].locked_by = kNone;
@@ -131,9 +147,7 @@ int Cpu::alloc_folio(int index) {
 }
 
 void Cpu::host_write(int pfn) {
-  if (s.pfn[pfn].rmp == Rmp::private_)
-    m.report("host_write_private", m.thread_name(self) + " wrote pfn " + std::to_string(pfn) +
-                                       " from the host while it is RMP-private");
+  if (s.pfn[pfn].rmp == Rmp::private_) report_host_write_private(pfn);
 }
 
 void Cpu::get_ref(int pfn) {

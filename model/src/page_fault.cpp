@@ -84,6 +84,14 @@ bool fault_pass(Cpu& cpu, int gfn, Attr access) {
   return !mmu_invalidate_retry_gfn(cpu.s, cpu.r.mmu_seq, gfn);
 }
 
+// Out of line, as Cpu's reports are (see cpu.hpp).
+[[gnu::cold, gnu::noinline]] void report_gave_up(Cpu& cpu, int gfn) {
+  cpu.m.report("retry_bound",
+               cpu.m.thread_name(cpu.self) + " gave up on gfn " + std::to_string(gfn) + " after " +
+                   std::to_string(cpu.r.retries) + " retries",
+               true);
+}
+
 }  // namespace
 
 void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
@@ -102,9 +110,7 @@ void kvm_tdp_page_fault(Cpu& cpu, int gfn, Attr access) {
     }
     if (cpu.r.retries == cpu.fault_retries()) {
       cpu.finish(Status::gave_up);
-      cpu.m.report("retry_bound", cpu.m.thread_name(cpu.self) + " gave up on gfn " + std::to_string(gfn) +
-                                      " after " + std::to_string(cpu.r.retries) + " retries",
-                   true);
+      report_gave_up(cpu, gfn);
       return;
     }
   }
