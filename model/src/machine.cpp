@@ -1,5 +1,6 @@
 #include "gmemcheck/model/machine.hpp"
 
+#include <cstddef>
 #include <stdexcept>
 
 #include "cpu.hpp"
@@ -66,11 +67,16 @@ Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
   state_ = initial_;
 }
 
-// What every step writes: the state, and the members from the announced
+// What every step writes: the state up to the pfns a scenario uses (a
+// fetched line the search does not touch is one more line the helper must
+// fetch back as it restarts the copy), and the members from the announced
 // steps to the history. Not the history's array: its address is on a line
 // the other core wrote, and the fetch would wait for that line first.
 void Machine::prefetch() const {
-  checker::prefetch_for_write(&state_, sizeof state_);
+  // The populated pages' pfns and as many again for faults' allocations;
+  // a scenario that uses more has them fetched as its steps reach them.
+  constexpr std::size_t kPfnsUsed = 2 * kMaxPages;
+  checker::prefetch_for_write(&state_, offsetof(State, pfn) + kPfnsUsed * sizeof(Page));
   const auto* from = reinterpret_cast<const char*>(&announced_);
   checker::prefetch_for_write(from,
                               static_cast<std::size_t>(reinterpret_cast<const char*>(&history_ + 1) - from));

@@ -85,7 +85,6 @@ struct State {
   std::array<Folio, kMaxPages> page_cache{};
   std::array<Attr, kMaxPages> mem_attr_array{};
   std::array<Spte, kMaxPages> spte{};
-  std::array<Page, kMaxPfns> pfn{};
   std::uint8_t pfns_used = 0;  // pfns [0, pfns_used) have ever been allocated
   std::uint32_t mmu_invalidate_seq = 0;
   std::int32_t mmu_invalidate_in_progress = 0;
@@ -93,6 +92,9 @@ struct State {
   std::int16_t range_end = kInvalidGfn;
   Locks locks{};
   std::array<Regs, kMaxThreads> threads{};
+  // Last: a scenario uses the first few pfns of the pool, so what its steps
+  // touch stays on the state's first cache lines.
+  std::array<Page, kMaxPfns> pfn{};
   bool operator==(const State&) const = default;
 
   bool range_valid() const { return range_start != kInvalidGfn; }
