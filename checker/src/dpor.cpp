@@ -209,15 +209,16 @@ void DporStrategy::at_state(const StateView& v) {
   ++size_;
   find_races(depth);
 
-  if (depth < options_.prefix.size()) {
+  if (depth < options_.prefix.size())
     n.chosen = options_.prefix[depth];
-    note_todo(depth);
-    return;
-  }
-  if (!n.violated && try_hit(depth)) {
-    note_todo(depth);
-    return;
-  }
+  else if (n.violated || !try_hit(depth))
+    choose_first(n);
+  note_todo(depth);
+}
+
+// A state explored for the first time (or again, for threads asleep then):
+// its first thread to try, or none when every enabled thread is asleep.
+void DporStrategy::choose_first(Node& n) {
   Mask candidates = n.enabled & ~n.sleep & ~n.covered;
   if (candidates) {
     n.chosen = lowest(candidates);
@@ -230,8 +231,7 @@ void DporStrategy::at_state(const StateView& v) {
   // every enabled thread asleep): their announced steps are never taken, yet
   // they race with the steps before, so a later visit of a state above must
   // know them too.
-  if (n.chosen < 0) n.below.assign(next.begin(), next.end());
-  note_todo(depth);
+  if (n.chosen < 0) n.below = n.next;
 }
 
 // The other threads' steps before node `n`, from the latest down, each

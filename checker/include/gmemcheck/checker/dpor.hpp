@@ -120,6 +120,7 @@ class DporStrategy final : public Strategy {
   bool saturated(std::size_t i) const;
   void note_todo(std::size_t d);
   bool try_hit(std::size_t depth);
+  void choose_first(Node& n);
   void complete(std::size_t depth);
   Mask todo(const Node& n) const { return n.backtrack & n.enabled & ~n.done & ~n.sleep & ~n.covered; }
   std::size_t intern(const Footprint* below);
