@@ -26,14 +26,10 @@ class HashMap {
     tags_.resize(kInitialSlots);
   }
 
-  V* find(std::uint64_t key) {
-    if (key == kEmpty) return has_empty_key_ ? &empty_key_value_ : nullptr;
-    std::size_t i = slot_of(key);
-    return tags_[i] ? &slots_[i].value : nullptr;
-  }
+  V* find(std::uint64_t key) { return const_cast<V*>(std::as_const(*this).find(key)); }
   const V* find(std::uint64_t key) const {
     if (key == kEmpty) return has_empty_key_ ? &empty_key_value_ : nullptr;
-    std::size_t i = slot_of(key);
+    std::size_t i = slot_of(key, mix64(key));
     return tags_[i] ? &slots_[i].value : nullptr;
   }
 
@@ -46,10 +42,11 @@ class HashMap {
       return {&empty_key_value_, fresh};
     }
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-    std::size_t i = slot_of(key);
+    const std::uint64_t mixed = mix64(key);
+    std::size_t i = slot_of(key, mixed);
     if (tags_[i]) return {&slots_[i].value, false};
     slots_[i] = {key, value};
-    tags_[i] = tag_of(mix64(key));
+    tags_[i] = tag_of(mixed);
     ++size_;
     return {&slots_[i].value, true};
   }
@@ -74,9 +71,9 @@ class HashMap {
   std::size_t mask() const { return slots_.size() - 1; }
   // The top 7 bits of a key's mix, never 0 (the slot bits are the low ones).
   static std::uint8_t tag_of(std::uint64_t mixed) { return static_cast<std::uint8_t>(mixed >> 57) | 0x80; }
-  // The slot that holds `key`, or the empty one where it would go.
-  std::size_t slot_of(std::uint64_t key) const {
-    const std::uint64_t mixed = mix64(key);
+  // The slot that holds `key` (whose mix64() is `mixed`), or the empty one
+  // where it would go.
+  std::size_t slot_of(std::uint64_t key, std::uint64_t mixed) const {
     const std::uint8_t tag = tag_of(mixed);
     std::size_t i = static_cast<std::size_t>(mixed) & mask();
     while (tags_[i] != 0 && (tags_[i] != tag || slots_[i].key != key)) i = (i + 1) & mask();
@@ -89,9 +86,10 @@ class HashMap {
     tags_.assign(slots_.size(), 0);
     for (const Slot& s : old) {
       if (s.key == kEmpty) continue;
-      const std::size_t i = slot_of(s.key);
+      const std::uint64_t mixed = mix64(s.key);
+      const std::size_t i = slot_of(s.key, mixed);
       slots_[i] = s;
-      tags_[i] = tag_of(mix64(s.key));
+      tags_[i] = tag_of(mixed);
     }
   }
 
