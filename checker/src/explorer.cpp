@@ -123,7 +123,6 @@ class ReplayAhead {
   static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
   static constexpr long kFailed = -2;              // the replay threw (error says what)
   static constexpr long kBusy = -3;                // the helper is stepping it
-  static constexpr std::size_t kLine = kCacheLine;
 
   // `table`: where count_state() counts.
   ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {
@@ -178,7 +177,6 @@ class ReplayAhead {
       throw std::logic_error("replay ahead: the strategy did not repeat the steps it said it would");
     front_.store(static_cast<int>((current_ + 1) % kCopies), std::memory_order_release);
     Copy& back = *copies_[last];
-    targets_[last] = 0;
     target_[last].store(0, std::memory_order_relaxed);
     back.position.store(-1, std::memory_order_relaxed);
     claimed_[last].on.store(false, std::memory_order_release);
@@ -204,13 +202,13 @@ class ReplayAhead {
     strategy.certain_prefixes(bounds);
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
       const std::size_t i = (current_ + 1 + j) % kCopies;
-      const std::size_t old = targets_[i];
+      const std::size_t old = target_[i].load(std::memory_order_relaxed);  // the search's own
       const std::size_t goal = std::min({bounds[j], known, kMaxSteps});
       if (goal <= old) continue;
       Copy& c = *copies_[i];
-      std::copy(path.begin() + static_cast<std::ptrdiff_t>(old), path.begin() + static_cast<std::ptrdiff_t>(goal),
+      std::copy(path.begin() + static_cast<std::ptrdiff_t>(old),
+                path.begin() + static_cast<std::ptrdiff_t>(goal),
                 c.path.begin() + static_cast<std::ptrdiff_t>(old));
-      targets_[i] = goal;
       target_[i].store(goal, std::memory_order_release);
     }
   }
@@ -245,7 +243,7 @@ class ReplayAhead {
     std::unique_ptr<Runner> runner;
     Schedule path;  // [0, its target): the steps to take
     // The helper's: steps taken; -1: not started; kFailed; kBusy.
-    alignas(kLine) std::atomic<long> position{-1};
+    alignas(kCacheLine) std::atomic<long> position{-1};
     std::exception_ptr error;  // the helper's: what its replay threw
   };
 
@@ -279,10 +277,7 @@ class ReplayAhead {
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
       const std::size_t i = (front + j) % kCopies;
       Copy& c = *copies_[i];
-      if (claimed_[i].on.load(std::memory_order_acquire)) {
-        warm_[i] = false;  // the search is to run on it
-        continue;
-      }
+      if (claimed_[i].on.load(std::memory_order_acquire)) continue;
       long at = c.position.load(std::memory_order_relaxed);
       if (at == kFailed ||
           (at >= 0 && static_cast<std::size_t>(at) >= target_[i].load(std::memory_order_acquire)))
@@ -293,10 +288,7 @@ class ReplayAhead {
       if (at != kFailed && !claimed_[i].on.load(std::memory_order_seq_cst)) {
         // Unless the search let go of it between the two (which reset the
         // position): it is then looked at again, as it is now.
-        if (c.position.load(std::memory_order_acquire) == kBusy) {
-          warm_later(j);
-          advance(i, at);
-        }
+        if (c.position.load(std::memory_order_acquire) == kBusy) advance(i, at);
         return true;
       }
       // Claimed meanwhile: the position it had, unless the search has let go
@@ -308,22 +300,6 @@ class ReplayAhead {
     return false;
   }
 
-  // The next copy in line after the j-th that the search let go of, if
-  // its memory is still where the search left it: fetched now, it is
-  // here by the time the helper restarts that copy.
-  void warm_later(std::size_t j) {
-    const auto front = static_cast<std::size_t>(front_.load(std::memory_order_relaxed));
-    for (++j; j + 1 < kCopies; ++j) {
-      const std::size_t i = (front + j) % kCopies;
-      if (warm_[i] || claimed_[i].on.load(std::memory_order_relaxed) ||
-          copies_[i]->position.load(std::memory_order_relaxed) != -1)
-        continue;
-      copies_[i]->runner->prefetch();
-      warm_[i] = true;
-      return;
-    }
-  }
-
   // Until the copy is claimed or reaches its target (which may grow
   // meanwhile), from `at`, the copy's position before it was marked busy.
   void advance(std::size_t i, long at) {
@@ -331,7 +307,7 @@ class ReplayAhead {
     const std::atomic<bool>& claimed = claimed_[i].on;
     try {
       if (at < 0) {
-        if (!warm_[i]) c.runner->prefetch();  // the search ran its last execution
+        c.runner->prefetch();  // the search ran its last execution
         c.runner->start();
         c.program->set_replaying(true);
         at = 0;
@@ -360,28 +336,26 @@ class ReplayAhead {
   StateTable& table_;
   std::thread thread_;
   // The search's: written by it alone.
-  alignas(kLine) std::size_t current_ = 0;  // the search's copy
-  bool claimed_next_ = false;               // claim_next() ran for the next execution
-  std::size_t targets_[kCopies] = {};       // target_, as last set
+  alignas(kCacheLine) std::size_t current_ = 0;  // the search's copy
+  bool claimed_next_ = false;                    // claim_next() ran for the next execution
   std::size_t seen_tail_ = 0;               // tail_, as last read
   std::atomic<std::size_t> head_{0};        // states given to count
   std::atomic<int> front_{1};               // the next execution's copy
   // The helper's.
-  alignas(kLine) std::atomic<std::size_t> tail_{0};  // states counted
-  bool warm_[kCopies] = {};                          // fetched to restart (see warm_later())
+  alignas(kCacheLine) std::atomic<std::size_t> tail_{0};  // states counted
   std::atomic<std::uint64_t> counted_{0};
   // The search's, read by the helper at every step: an execution runs on
   // it. A line each: letting go of one copy leaves alone the line of the
   // copy the helper is stepping.
-  struct alignas(kLine) Claim {
+  struct alignas(kCacheLine) Claim {
     std::atomic<bool> on{false};
   };
   Claim claimed_[kCopies];
   // The search's: how far along its path each copy may go. One line for
   // all, so that raising several is one transfer to the helper.
-  alignas(kLine) std::atomic<std::size_t> target_[kCopies] = {};
-  static_assert(sizeof target_ <= kLine);
-  alignas(kLine) std::atomic<bool> quit_{false};
+  alignas(kCacheLine) std::atomic<std::size_t> target_[kCopies] = {};
+  static_assert(sizeof target_ <= kCacheLine);
+  alignas(kCacheLine) std::atomic<bool> quit_{false};
 };
 
 bool contains(const std::vector<ThreadId>& v, ThreadId t) {
