@@ -41,7 +41,6 @@ class Cpu {
   // Effects shared by several paths.
   int alloc_folio(int index);      // lowest free pfn, inserted locked
   void host_write(int pfn);        // zeroing: checks host_write_private
-  [[gnu::cold, gnu::noinline]] void report_host_write_private(int pfn);
   void get_ref(int pfn);
   void put_ref(int pfn);           // the pfn is freed when its last reference drops
   void finish(Status how);
@@ -65,6 +64,7 @@ class Cpu {
   [[gnu::cold, gnu::noinline]] void report_sleep_in_atomic();
   [[gnu::cold, gnu::noinline]] void report_lock_misuse(const char* did, LockId lock, const char* why);
   [[gnu::cold, gnu::noinline]] void report_folio_misuse(int pfn);
+  [[gnu::cold, gnu::noinline]] void report_host_write_private(int pfn);
   checker::Yield& y_;
 };
 
