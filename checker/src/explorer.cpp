@@ -115,14 +115,24 @@ class Runner {
 // steps the next executions will certainly repeat, which are most of an
 // execution's steps. An execution takes the next copy wherever the helper
 // got to and replays the rest itself, so the search never waits for the
-// helper, and every decision is still the search's, taken in the same order:
-// counts and findings are those of the search without it.
+// helper's replaying (only, briefly, for its answer; see answered()), and
+// every decision is still the search's, taken in the same order: counts and
+// findings are those of the search without it.
+//
+// Executions are numbered, and execution n runs on copy n % kCopies. The
+// two threads pass messages and never write the same line: the search asks
+// for the next execution's copy by raising `want`, and the helper, once it
+// no longer touches that copy, answers with how far it got (`grant_`). A
+// store to a line the other core has read waits for that core to give the
+// line up, a round trip, and the stores behind it wait too; so the search
+// writes what the helper reads once per execution where it can (the
+// request, the states to count) and batched otherwise (how far the next
+// executions may go), and neither side needs a fence.
 class ReplayAhead {
  public:
-  static constexpr std::size_t kCopies = 8;        // the current one and seven ahead
-  static constexpr std::size_t kMaxSteps = 4096;   // replayed ahead per copy, at most
-  static constexpr long kFailed = -2;              // the replay threw (error says what)
-  static constexpr long kBusy = -3;                // the helper is stepping it
+  static constexpr std::size_t kCopies = 8;       // the current one, the last one and six ahead
+  static constexpr std::size_t kMaxSteps = 4096;  // replayed ahead per copy, at most
+  static constexpr long kFailed = -2;             // the replay threw (the copy's error says what)
 
   // `table`: where count_state() counts.
   ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {
@@ -134,10 +144,12 @@ class ReplayAhead {
       }
       c->program = i > 0 ? c->owned.get() : &program;
       c->runner = std::make_unique<Runner>(*c->program);
-      c->path.resize(kMaxSteps);
       copies_.push_back(std::move(c));
     }
-    claimed_[0].on.store(true);  // the search's, from the start
+    spare_.owned = make_copy();
+    spare_.owned->share_facts(program);
+    spare_.program = spare_.owned.get();
+    spare_.runner = std::make_unique<Runner>(*spare_.program);
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayAhead() {
@@ -147,121 +159,139 @@ class ReplayAhead {
   ReplayAhead(const ReplayAhead&) = delete;
   ReplayAhead& operator=(const ReplayAhead&) = delete;
 
-  Program& program() { return *copies_[current_]->program; }
-  Runner& runner() { return *copies_[current_]->runner; }
+  // The copy of the current execution (at first, of the initial state's check).
+  Program& program() { return *now().program; }
+  Runner& runner() { return *now().runner; }
 
   // The next execution begins: it takes the next copy, started and some
   // steps into `previous` (the last execution's schedule, whose first
-  // `repeated` steps this one repeats), and the copy the last one ran on
-  // goes to the back of the line. Returns the steps taken.
+  // `repeated` steps this one repeats). Returns the steps taken.
   std::size_t next_copy(const Schedule& previous, std::size_t repeated) {
-    const std::size_t last = current_;
     claim_next();
-    current_ = (current_ + 1) % kCopies;
-    claimed_next_ = false;
-    Copy& c = *copies_[current_];
-    // The helper has almost always let go of the copy by now (it was claimed
-    // as the last execution ended): fetched before its position is read,
-    // what the next steps write arrives in the same round trip.
+    const std::uint64_t n = current_ + 1;
+    Copy& c = *copies_[slot(n)];
+    // Fetched while the answer is on its way: what the next steps write
+    // arrives in the same round trip.
     c.runner->prefetch();
-    // Then wait while the helper is still stepping it: its position says so,
-    // and says where it got to, in one cache line.
-    long at;
-    while ((at = c.position.load(std::memory_order_seq_cst)) == kBusy) __builtin_ia32_pause();
-    if (c.error) std::rethrow_exception(std::exchange(c.error, nullptr));
-    if (at < 0) c.runner->start();
-    c.program->set_replaying(false);
+    std::uint64_t answer = 0;
+    const bool helped = answered(n, answer);
+    const long at = helped ? static_cast<long>(answer & kStepMask) + kFailed : -1;
+    if (at == kFailed) std::rethrow_exception(std::exchange(c.error, nullptr));
+    current_ = n;
+    claimed_ = false;
+    on_spare_ = !helped;
+    if (at < 0) now().runner->start();
+    now().program->set_replaying(false);
     const auto taken = static_cast<std::size_t>(std::max(at, 0L));
-    if (taken > repeated || !std::equal(c.path.begin(), c.path.begin() + static_cast<std::ptrdiff_t>(taken),
-                                        previous.begin()))
+    if (taken > repeated ||
+        !std::equal(path_.begin(), path_.begin() + static_cast<std::ptrdiff_t>(taken), previous.begin()))
       throw std::logic_error("replay ahead: the strategy did not repeat the steps it said it would");
-    front_.store(static_cast<int>((current_ + 1) % kCopies), std::memory_order_release);
-    Copy& back = *copies_[last];
-    target_[last].store(0, std::memory_order_relaxed);
-    back.position.store(-1, std::memory_order_relaxed);
-    claimed_[last].on.store(false, std::memory_order_release);
+    // The next executions repeat at most these steps of the last one: the
+    // path beyond them is this execution's to write.
+    published_ = std::min(published_, repeated);
     return taken;
   }
 
-  // Claims the next copy as soon as the current execution has ended (or in
-  // next_copy()): the helper stops stepping it at its next step, which it
-  // has usually reached by the time the next execution looks.
+  // Asks for the next execution's copy as soon as the current one has ended
+  // (or in next_copy()): the helper lets go of it at its next step, usually
+  // before the search looks. The states to count go with the request.
   void claim_next() {
-    if (claimed_next_) return;
-    claimed_next_ = true;
-    claimed_[(current_ + 1) % kCopies].on.store(true, std::memory_order_seq_cst);
+    if (claimed_) return;
+    claimed_ = true;
+    control_.head.store(filled_, std::memory_order_release);
+    control_.want.store(current_ + 1, std::memory_order_release);
   }
 
-  // Tells the helper how far the copies ahead may go along `path` (whose
-  // first `known` steps the strategy has seen: the last execution's, as this
-  // one begins, or this one's, as it goes on), in the order the next
-  // executions will take them. A copy's target only grows: the steps below
-  // it are never rewritten while the helper may read them.
+  // Tells the helper how far the next executions' copies may go along
+  // `path` (whose first `known` steps the strategy has seen: the last
+  // execution's, as this one begins, or this one's, as it goes on). A
+  // copy's target only grows, and the path below a target is never
+  // rewritten: the next executions repeat it.
   void set_targets(const Strategy& strategy, const Schedule& path, std::size_t known) {
     std::size_t bounds[kCopies - 1];
     strategy.certain_prefixes(bounds);
     for (std::size_t j = 0; j + 1 < kCopies; ++j) {
-      const std::size_t i = (current_ + 1 + j) % kCopies;
-      const std::size_t old = target_[i].load(std::memory_order_relaxed);  // the search's own
+      const std::uint64_t m = current_ + 1 + j;
       const std::size_t goal = std::min({bounds[j], known, kMaxSteps});
-      if (goal <= old) continue;
-      Copy& c = *copies_[i];
-      std::copy(path.begin() + static_cast<std::ptrdiff_t>(old),
-                path.begin() + static_cast<std::ptrdiff_t>(goal),
-                c.path.begin() + static_cast<std::ptrdiff_t>(old));
-      target_[i].store(goal, std::memory_order_release);
+      if (goal <= target_of(m, std::memory_order_relaxed)) continue;  // (the search's own line)
+      if (goal > published_) {
+        std::copy(path.begin() + static_cast<std::ptrdiff_t>(published_),
+                  path.begin() + static_cast<std::ptrdiff_t>(goal),
+                  path_.begin() + static_cast<std::ptrdiff_t>(published_));
+        published_ = goal;
+      }
+      targets_[slot(m)].store(m << kStepBits | goal, std::memory_order_release);
     }
   }
 
-  // States reached by new steps, counted by the helper in the order given
-  // (for a search whose states only count: the table decides nothing).
+  // A state reached by a new step, counted by the helper (for a search whose
+  // states only count: the table decides nothing). Handed over with the
+  // next request.
   void count_state(std::uint64_t hash) {
-    const std::size_t head = head_.load(std::memory_order_relaxed);
     // The helper's tail is read only when the ring looks full: reading it
     // each time would fetch the line the helper keeps writing.
-    while (head - seen_tail_ == kRing) {
+    while (filled_ - seen_tail_ == kRing) {
+      control_.head.store(filled_, std::memory_order_release);
       seen_tail_ = tail_.load(std::memory_order_acquire);
-      if (head - seen_tail_ == kRing) __builtin_ia32_pause();
+      if (filled_ - seen_tail_ == kRing) __builtin_ia32_pause();
     }
-    ring_[head % kRing] = hash;
-    head_.store(head + 1, std::memory_order_release);
+    ring_[filled_++ % kRing] = hash;
   }
   // Waits until every state given was counted: the table is then the
   // search's again.
-  void counted() const {
-    while (tail_.load(std::memory_order_acquire) != head_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+  void counted() {
+    control_.head.store(filled_, std::memory_order_release);
+    while (tail_.load(std::memory_order_acquire) != filled_) __builtin_ia32_pause();
   }
   std::uint64_t states_so_far() const { return counted_.load(std::memory_order_relaxed); }
 
  private:
-  // What the search writes and what the helper writes are kept on cache
-  // lines of their own: a line both write moves between the cores at each
-  // write, and each move costs the reader as much as a miss to memory.
   struct Copy {
     std::unique_ptr<Program> owned;  // null for the search's own program
     Program* program = nullptr;
     std::unique_ptr<Runner> runner;
-    Schedule path;  // [0, its target): the steps to take
-    // The helper's: steps taken; -1: not started; kFailed; kBusy.
-    alignas(kCacheLine) std::atomic<long> position{-1};
-    std::exception_ptr error;  // the helper's: what its replay threw
+    std::exception_ptr error;  // what the helper's replay threw
+  };
+  // The helper's record of a copy: which execution it replayed it for, and
+  // how far (-1: not started; kFailed).
+  struct Record {
+    std::uint64_t execution = ~std::uint64_t{0};
+    long position = -1;
   };
 
-  // Counts the states given so far.
-  void count() {
-    std::size_t tail = tail_.load(std::memory_order_relaxed);
-    const std::size_t head = head_.load(std::memory_order_acquire);
-    if (tail == head) return;
-    for (std::size_t at = tail; at != head; ++at) table_.prefetch(ring_[at % kRing]);
-    for (; tail != head; ++tail) table_.insert(ring_[tail % kRing]);
-    counted_.store(table_.size(), std::memory_order_relaxed);
-    tail_.store(tail, std::memory_order_release);
+  static std::size_t slot(std::uint64_t execution) { return static_cast<std::size_t>(execution % kCopies); }
+  Copy& now() { return on_spare_ ? spare_ : *copies_[slot(current_)]; }
+
+  // Waits for the helper's answer to the request for execution n's copy,
+  // about as long as an answer takes at most (it comes after the step the
+  // helper is taking, or after the copy it is restarting). Later than that,
+  // the helper has lost its core to another thread, for a time slice or
+  // more: this execution then runs on the spare copy, from the start, and
+  // the next one looks only once, until an answer is there at once again.
+  bool answered(std::uint64_t n, std::uint64_t& answer) {
+    const Clock::time_point asked = Clock::now();
+    for (unsigned spins = 1;; ++spins) {
+      answer = grant_.load(std::memory_order_acquire);
+      if ((answer >> kStepBits) == n) return patient_ = true;
+      if (!patient_ || (spins % 64 == 0 && Clock::now() - asked > kPatience)) return patient_ = false;
+      __builtin_ia32_pause();
+    }
+  }
+
+  // How far execution m's copy may go: targets are tagged with their
+  // execution, so a copy's target from its last use reads as 0.
+  std::size_t target_of(std::uint64_t m, std::memory_order order) const {
+    const std::uint64_t v = targets_[slot(m)].load(order);
+    return (v >> kStepBits) == m ? static_cast<std::size_t>(v & kStepMask) : 0;
   }
 
   void serve() {
+    std::uint64_t granted = 0;  // the search owns copy 0, for execution 0, from the start
     for (unsigned idle = 0; !quit_.load(std::memory_order_acquire);) {
+      const std::uint64_t want = control_.want.load(std::memory_order_acquire);
+      if (want != granted) grant(granted = want);
       count();
-      if (work()) {
+      if (work(want)) {
         idle = 0;
         continue;
       }
@@ -271,90 +301,105 @@ class ReplayAhead {
     }
   }
 
-  // Takes steps on the first copy in line that is behind its target.
-  bool work() {
-    const auto front = static_cast<std::size_t>(front_.load(std::memory_order_acquire));
-    for (std::size_t j = 0; j + 1 < kCopies; ++j) {
-      const std::size_t i = (front + j) % kCopies;
-      Copy& c = *copies_[i];
-      if (claimed_[i].on.load(std::memory_order_acquire)) continue;
-      long at = c.position.load(std::memory_order_relaxed);
+  // Answers a request, when the helper no longer touches the copy wanted.
+  void grant(std::uint64_t want) {
+    const Record& r = records_[slot(want)];
+    const long at = r.execution == want ? r.position : -1;
+    grant_.store(want << kStepBits | static_cast<std::uint64_t>(at - kFailed), std::memory_order_release);
+  }
+
+  // Counts the states given so far.
+  void count() {
+    std::size_t tail = tail_.load(std::memory_order_relaxed);
+    const std::size_t head = control_.head.load(std::memory_order_acquire);
+    if (tail == head) return;
+    for (std::size_t at = tail; at != head; ++at) table_.prefetch(ring_[at % kRing]);
+    for (; tail != head; ++tail) table_.insert(ring_[tail % kRing]);
+    counted_.store(table_.size(), std::memory_order_relaxed);
+    tail_.store(tail, std::memory_order_release);
+  }
+
+  // Takes steps on the first copy in line that is behind its target. The
+  // copies the helper may use: those of the executions after the one
+  // wanted, short of the two last copies' (the search may still be
+  // stopping the last one).
+  bool work(std::uint64_t want) {
+    for (std::uint64_t m = want + 1; m + 2 <= want + kCopies; ++m) {
+      const Record& r = records_[slot(m)];
+      const long at = r.execution == m ? r.position : -1;
       if (at == kFailed ||
-          (at >= 0 && static_cast<std::size_t>(at) >= target_[i].load(std::memory_order_acquire)))
+          (at >= 0 && static_cast<std::size_t>(at) >= target_of(m, std::memory_order_acquire)))
         continue;
-      // Marked busy before the claim is looked at, as the search claims
-      // before it looks at the mark: one of the two sees the other's.
-      at = c.position.exchange(kBusy, std::memory_order_seq_cst);
-      if (at != kFailed && !claimed_[i].on.load(std::memory_order_seq_cst)) {
-        // Unless the search let go of it between the two (which reset the
-        // position): it is then looked at again, as it is now.
-        if (c.position.load(std::memory_order_acquire) == kBusy) advance(i, at);
-        return true;
-      }
-      // Claimed meanwhile: the position it had, unless the search has let go
-      // of the copy since (it saw the position before the mark).
-      long busy = kBusy;
-      c.position.compare_exchange_strong(busy, at, std::memory_order_release);
+      advance(m, want);
       return true;
     }
     return false;
   }
 
-  // Until the copy is claimed or reaches its target (which may grow
-  // meanwhile), from `at`, the copy's position before it was marked busy.
-  void advance(std::size_t i, long at) {
-    Copy& c = *copies_[i];
-    const std::atomic<bool>& claimed = claimed_[i].on;
+  // Steps execution m's copy until the request changes or the copy reaches
+  // its target (which may grow meanwhile).
+  void advance(std::uint64_t m, std::uint64_t want) {
+    Copy& c = *copies_[slot(m)];
+    Record& r = records_[slot(m)];
     try {
-      if (at < 0) {
+      if (r.execution != m) {
+        r = {m, kFailed};      // until started
         c.runner->prefetch();  // the search ran its last execution
         c.runner->start();
         c.program->set_replaying(true);
-        at = 0;
+        r.position = 0;
       }
-      // The position is published as the helper lets go of the copy: the
-      // search waits for it (see next_copy()).
-      std::size_t target = target_[i].load(std::memory_order_acquire);
-      for (; !claimed.load(std::memory_order_acquire); ++at) {
-        const auto depth = static_cast<std::size_t>(at);
-        if (depth >= target && depth >= (target = target_[i].load(std::memory_order_acquire))) break;
-        const ThreadId t = c.path[depth];
-        c.runner->check_replayable(t, depth);
+      auto at = static_cast<std::size_t>(r.position);
+      for (std::size_t target = target_of(m, std::memory_order_acquire);
+           control_.want.load(std::memory_order_acquire) == want; ++at) {
+        if (at >= target && at >= (target = target_of(m, std::memory_order_acquire))) break;
+        const ThreadId t = path_[at];
+        c.runner->check_replayable(t, at);
         c.runner->step(t);
         c.program->step_replayed();
+        r.position = static_cast<long>(at + 1);
       }
-      c.position.store(at, std::memory_order_release);
     } catch (...) {
       c.error = std::current_exception();
-      c.position.store(kFailed, std::memory_order_release);
+      r.position = kFailed;
     }
   }
 
   static constexpr std::size_t kRing = 1u << 14;
+  static constexpr std::chrono::microseconds kPatience{20};
+  static constexpr unsigned kStepBits = 13;  // a step count up to kMaxSteps, or a position from kFailed
+  static constexpr std::uint64_t kStepMask = (std::uint64_t{1} << kStepBits) - 1;
+  static_assert(kMaxSteps - kFailed <= kStepMask);
+
   std::vector<std::unique_ptr<Copy>> copies_;
+  Copy spare_;  // the search's alone: for an execution the helper could not answer for in time
   std::vector<std::uint64_t> ring_ = std::vector<std::uint64_t>(kRing);  // states to count
   StateTable& table_;
   std::thread thread_;
-  // The search's: written by it alone.
-  alignas(kCacheLine) std::size_t current_ = 0;  // the search's copy
-  bool claimed_next_ = false;                    // claim_next() ran for the next execution
-  std::size_t seen_tail_ = 0;               // tail_, as last read
-  std::atomic<std::size_t> head_{0};        // states given to count
-  std::atomic<int> front_{1};               // the next execution's copy
-  // The helper's.
+  // The search's own.
+  alignas(kCacheLine) std::uint64_t current_ = 0;  // the current execution
+  bool claimed_ = false;                           // claim_next() ran for the next execution
+  bool on_spare_ = false;                          // the current execution runs on spare_
+  bool patient_ = true;                            // the helper answered the last request in time
+  std::size_t filled_ = 0;                         // states given to count
+  std::size_t seen_tail_ = 0;                      // tail_, as last read
+  std::size_t published_ = 0;                      // path_ holds this execution's steps up to here
+  // The search's, read by the helper at every step: written once per execution.
+  struct alignas(kCacheLine) Control {
+    std::atomic<std::uint64_t> want{0};  // the execution whose copy the search asks for
+    std::atomic<std::size_t> head{0};    // states given to count so far
+  } control_;
+  // The search's: how far along path_ each copy may go, tagged with the
+  // execution it is for. One line for all: raising several is one transfer.
+  alignas(kCacheLine) std::atomic<std::uint64_t> targets_[kCopies] = {};
+  static_assert(sizeof targets_ <= kCacheLine);
+  // The search's: the steps the next executions repeat.
+  std::vector<ThreadId> path_ = std::vector<ThreadId>(kMaxSteps);
+  // The helper's: the answer to the last request.
+  alignas(kCacheLine) std::atomic<std::uint64_t> grant_{kStepMask & static_cast<std::uint64_t>(-1 - kFailed)};
   alignas(kCacheLine) std::atomic<std::size_t> tail_{0};  // states counted
   std::atomic<std::uint64_t> counted_{0};
-  // The search's, read by the helper at every step: an execution runs on
-  // it. A line each: letting go of one copy leaves alone the line of the
-  // copy the helper is stepping.
-  struct alignas(kCacheLine) Claim {
-    std::atomic<bool> on{false};
-  };
-  Claim claimed_[kCopies];
-  // The search's: how far along its path each copy may go. One line for
-  // all, so that raising several is one transfer to the helper.
-  alignas(kCacheLine) std::atomic<std::size_t> target_[kCopies] = {};
-  static_assert(sizeof target_ <= kCacheLine);
+  alignas(kCacheLine) Record records_[kCopies];  // the helper's own
   alignas(kCacheLine) std::atomic<bool> quit_{false};
 };
 

@@ -1,10 +1,13 @@
 // One search on two cores: a helper thread replays, on copies of the program,
 // the steps the strategy promises the next executions will repeat. Nothing a
 // search counts or finds may change, and every promise must hold.
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "gmemcheck/checker/dpor.hpp"
 #include "gmemcheck/checker/explorer.hpp"
@@ -121,6 +124,49 @@ class PromiseChecker final : public ck::Strategy {
   std::size_t kept_ = 0;
 };
 
+// A program whose copies replay slowly, 20 ms a step: a helper that has lost
+// its core, as on a machine with more threads than cores. So that it is
+// caught in such a step, the search waits at its tenth check of a state
+// until the helper has begun one (10 s at most).
+class SlowWhenReplaying final : public ck::Program {
+ public:
+  SlowWhenReplaying(const toy::Spec& s, std::atomic<int>& slow_steps) : inner_(s), slow_steps_(slow_steps) {}
+
+  int thread_count() const override { return inner_.thread_count(); }
+  std::string thread_name(ck::ThreadId t) const override { return inner_.thread_name(t); }
+  void reset() override { inner_.reset(); }
+  void run(ck::ThreadId t, ck::Yield& y) override { inner_.run(t, y); }
+  bool enabled(ck::ThreadId t) const override { return inner_.enabled(t); }
+  ck::Footprint footprint(ck::ThreadId t) const override { return inner_.footprint(t); }
+  void check(std::vector<ck::Finding>& out) override {
+    if (++checks_ == 10) {
+      const auto since = std::chrono::steady_clock::now();
+      while (slow_steps_.load() == 0 && std::chrono::steady_clock::now() - since < std::chrono::seconds(10))
+        std::this_thread::yield();
+    }
+    inner_.check(out);
+  }
+  void step_replayed() override {
+    if (replaying_) {
+      ++slow_steps_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    inner_.step_replayed();
+  }
+  void set_replaying(bool on) override { replaying_ = on; }
+  void check_final(std::vector<ck::Finding>& out) override { inner_.check_final(out); }
+  std::uint64_t state_hash() const override { return inner_.state_hash(); }
+  std::string step_label(ck::ThreadId t) const override { return inner_.step_label(t); }
+  void mark() override { inner_.mark(); }
+  std::string changes_since_mark() const override { return inner_.changes_since_mark(); }
+
+ private:
+  toy::ToyProgram inner_;
+  std::atomic<int>& slow_steps_;
+  bool replaying_ = false;
+  int checks_ = 0;
+};
+
 }  // namespace
 
 TEST_GROUP_BASE(ReplayAhead, ThreadSafeLeakChecks){};  // the helper thread allocates too
@@ -175,4 +221,23 @@ TEST(ReplayAhead, EveryPromiseOfDfsAndDporHolds) {
     }
   }
   CHECK_TRUE(kept > 10000);  // the check ran: promises were made and kept
+}
+
+TEST(ReplayAhead, ASlowHelperChangesNothing) {
+  // 924 schedules (C(12,6)): nearly all run while the helper sleeps, and
+  // each of those without it.
+  const toy::Spec spec = counter(3);
+  for (Search s : {Search::dfs, Search::dpor_cache}) {
+    std::atomic<int> slow_steps{0};
+    SlowWhenReplaying ahead(spec, slow_steps);
+    toy::ToyProgram alone(spec);
+    auto one = strategy(s), two = strategy(s);
+    const ck::Options o = options(s);
+    ck::Result r0 = ck::explore(alone, *one, o);
+    ck::Result r1 = ck::explore(
+        ahead, [&] { return std::make_unique<SlowWhenReplaying>(spec, slow_steps); }, *two, o);
+    check_same_result(r0, r1);
+    if (s == Search::dfs) LONGS_EQUAL(924, r1.executions);
+    CHECK_TRUE(slow_steps.load() > 0);  // the search was there while the helper slept
+  }
 }
