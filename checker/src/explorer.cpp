@@ -235,6 +235,10 @@ class ReplayAhead {
       seen_tail_ = tail_.load(std::memory_order_acquire);
       if (filled_ - seen_tail_ == kRing) __builtin_ia32_pause();
     }
+    // The ring's next line is fetched for writing ahead: the helper read it
+    // last, and a store that had to wait for it would hold up the stores
+    // behind it.
+    if (filled_ % kPerLine == 0) prefetch_for_write(&ring_[(filled_ + kPerLine) % kRing], 1);
     ring_[filled_++ % kRing] = hash;
   }
   // Waits until every state given was counted: the table is then the
@@ -269,12 +273,15 @@ class ReplayAhead {
   // more: this execution then runs on the spare copy, from the start, and
   // the next one looks only once, until an answer is there at once again.
   bool answered(std::uint64_t n, std::uint64_t& answer) {
+    answer = grant_.load(std::memory_order_acquire);
+    if ((answer >> kStepBits) == n) return patient_ = true;  // as usual: the clock is not read
+    if (!patient_) return false;
     const Clock::time_point asked = Clock::now();
     for (unsigned spins = 1;; ++spins) {
-      answer = grant_.load(std::memory_order_acquire);
-      if ((answer >> kStepBits) == n) return patient_ = true;
-      if (!patient_ || (spins % 64 == 0 && Clock::now() - asked > kPatience)) return patient_ = false;
       __builtin_ia32_pause();
+      answer = grant_.load(std::memory_order_acquire);
+      if ((answer >> kStepBits) == n) return true;
+      if (spins % 64 == 0 && Clock::now() - asked > kPatience) return patient_ = false;
     }
   }
 
@@ -366,6 +373,7 @@ class ReplayAhead {
   }
 
   static constexpr std::size_t kRing = 1u << 14;
+  static constexpr std::size_t kPerLine = kCacheLine / sizeof(std::uint64_t);
   static constexpr std::chrono::microseconds kPatience{20};
   static constexpr unsigned kStepBits = 13;  // a step count up to kMaxSteps, or a position from kFailed
   static constexpr std::uint64_t kStepMask = (std::uint64_t{1} << kStepBits) - 1;
