@@ -3,6 +3,7 @@
 #include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <memory>
+#include <type_traits>
 
 #include "gmemcheck/checker/prefetch.hpp"
 
@@ -20,16 +21,15 @@ namespace bcd = boost::context::detail;
 struct Coroutine::Impl {
   std::unique_ptr<char[]> stack;
   std::size_t size = 0;
-  bcd::fcontext_t self = nullptr;    // where the body continues
-  bcd::fcontext_t caller = nullptr;  // where the scheduler continues
   Body body = nullptr;
   void* arg = nullptr;
 };
+static_assert(std::is_same_v<bcd::fcontext_t, void*>, "the contexts are kept as void* in fiber.hpp");
 
 struct CoroutineEntry {
   [[noreturn]] static void run(bcd::transfer_t from) {
     auto* co = static_cast<Coroutine*>(from.data);
-    co->impl_->caller = from.fctx;
+    co->caller_ = from.fctx;
     try {
       co->impl_->body(co->impl_->arg, *co);
     } catch (const std::exception& e) {
@@ -38,7 +38,7 @@ struct CoroutineEntry {
       co->error_ = "unknown exception in a thread body";
     }
     co->finished_ = true;
-    bcd::jump_fcontext(co->impl_->caller, nullptr);
+    bcd::jump_fcontext(co->caller_, nullptr);
     std::terminate();  // a finished coroutine is never resumed
   }
 };
@@ -52,35 +52,38 @@ Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) 
 Coroutine::~Coroutine() = default;
 
 void Coroutine::start(Body body, void* arg) {
-  impl_->body = body;
-  impl_->arg = arg;
+  // Written only when they change (every execution starts the same body):
+  // a line no core writes stays in both cores' caches.
+  if (impl_->body != body || impl_->arg != arg) {
+    impl_->body = body;
+    impl_->arg = arg;
+  }
   finished_ = false;
-  error_.clear();
+  if (!error_.empty()) error_.clear();
   // Stacks grow down on every target we build for: the context starts at the top.
-  impl_->self = bcd::make_fcontext(impl_->stack.get() + impl_->size, impl_->size, &CoroutineEntry::run);
+  self_ = bcd::make_fcontext(stack_top_, impl_->size, &CoroutineEntry::run);
   resume();
 }
 
 bool Coroutine::resume() {
-  bcd::transfer_t t = bcd::jump_fcontext(impl_->self, this);
-  impl_->self = t.fctx;
+  bcd::transfer_t t = bcd::jump_fcontext(self_, this);
+  self_ = t.fctx;
   return !finished_;
 }
 
 void Coroutine::pause() {
-  bcd::transfer_t t = bcd::jump_fcontext(impl_->caller, nullptr);
-  impl_->caller = t.fctx;
+  bcd::transfer_t t = bcd::jump_fcontext(caller_, nullptr);
+  caller_ = t.fctx;
 }
 
 void Coroutine::prefetch(std::size_t bytes) const {
-  prefetch_for_write(&finished_, kCacheLine);  // and error_, on the same line
-  prefetch_for_write(impl_.get(), sizeof *impl_);
+  prefetch_for_write(&finished_, kCacheLine);  // the contexts and error_ with it
   prefetch_for_write(stack_top_ - bytes, bytes);
 }
 
 void Coroutine::abandon() {
   finished_ = true;
-  impl_->self = nullptr;
+  self_ = nullptr;
 }
 
 }  // namespace gmemcheck::checker

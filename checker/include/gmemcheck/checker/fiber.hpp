@@ -45,11 +45,15 @@ class Coroutine final : public Yield {
  private:
   friend struct CoroutineEntry;
   struct Impl;
-  // Set once: a line of their own, which every core keeps a copy of.
+  // Set once (the body again only when it changes): lines of their own,
+  // which every core keeps a copy of.
   std::unique_ptr<Impl> impl_;
   char* stack_top_ = nullptr;
-  // Written as the coroutine runs.
+  // Written as the coroutine runs: one line, the one besides the stack that
+  // moves when another core takes the coroutine over.
   alignas(kCacheLine) bool finished_ = true;
+  void* self_ = nullptr;    // where the body continues (a Boost.Context handle)
+  void* caller_ = nullptr;  // where the scheduler continues
   std::string error_;
 };
 
