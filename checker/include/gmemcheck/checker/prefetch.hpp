@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace gmemcheck::checker {
 
@@ -23,13 +24,18 @@ inline void prefetch_line(const void* p) {
 // another core wrote last: fetched one at a time as the code reaches them,
 // each line costs a round trip between the cores; fetched together, the
 // round trips overlap.
+// Every line the range touches, the last one too when [p, p + bytes) does
+// not start on a line boundary.
 inline void prefetch_for_write(const void* p, std::size_t bytes) {
-  const char* c = static_cast<const char*>(p);
-  for (std::size_t at = 0; at < bytes; at += kCacheLine) {
+  if (bytes == 0) return;
+  const auto from = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{kCacheLine - 1};
+  const auto to = reinterpret_cast<std::uintptr_t>(p) + bytes;
+  for (std::uintptr_t at = from; at < to; at += kCacheLine) {
+    const auto* line = reinterpret_cast<const char*>(at);
 #if defined(__x86_64__) || defined(__i386__)
-    asm volatile("prefetchw %0" : : "m"(c[at]));
+    asm volatile("prefetchw %0" : : "m"(*line));
 #else
-    __builtin_prefetch(c + at, 1);
+    __builtin_prefetch(line, 1);
 #endif
   }
 }
