@@ -67,17 +67,21 @@ Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
   state_ = initial_;
 }
 
-// What every step writes: the state up to the pfns a scenario uses (a
-// fetched line the search does not touch is one more line the helper must
-// fetch back as it restarts the copy), and the members from the announced
-// steps to the history. Not the history's array: its address is on a line
-// the other core wrote, and the fetch would wait for that line first.
+// What every step writes: the state up to the pfns a scenario uses, the
+// scenario's threads' announced steps, and the members from the events to
+// the history. Only those: a line fetched for writing and not written is
+// taken from the other core for nothing, and it takes it back the same way.
+// Not the history's array: its address is on a line the other core wrote,
+// and the fetch would wait for that line first.
 void Machine::prefetch() const {
   // The populated pages' pfns and as many again for faults' allocations;
   // a scenario that uses more has them fetched as its steps reach them.
   constexpr std::size_t kPfnsUsed = 2 * kMaxPages;
   checker::prefetch_for_write(&state_, offsetof(State, pfn) + kPfnsUsed * sizeof(Page));
-  const auto* from = reinterpret_cast<const char*>(&announced_);
+  const auto threads = scenario_.threads.size();
+  checker::prefetch_for_write(announced_.data(), threads * sizeof(Announced));
+  checker::prefetch_for_write(touches_.data(), threads * sizeof(Touch));
+  const auto* from = reinterpret_cast<const char*>(&events_);
   checker::prefetch_for_write(from,
                               static_cast<std::size_t>(reinterpret_cast<const char*>(&history_ + 1) - from));
 }
