@@ -126,8 +126,9 @@ class Runner {
 // store to a line the other core has read waits for that core to give the
 // line up, a round trip, and the stores behind it wait too; so the search
 // writes what the helper reads once per execution where it can (the
-// request, the states to count) and batched otherwise (how far the next
-// executions may go), and neither side needs a fence.
+// request, with the states to count) and otherwise only as it changes (how
+// far the next executions' copies may go, all on one line), and neither
+// side needs a fence.
 class ReplayAhead {
  public:
   static constexpr std::size_t kCopies = 8;       // the current one, the last one and six ahead
@@ -186,8 +187,9 @@ class ReplayAhead {
     if (taken > repeated ||
         !std::equal(path_.begin(), path_.begin() + static_cast<std::ptrdiff_t>(taken), previous.begin()))
       throw std::logic_error("replay ahead: the strategy did not repeat the steps it said it would");
-    // The next executions repeat at most these steps of the last one: the
-    // path beyond them is this execution's to write.
+    // No copy's target goes past the steps this execution repeats (the
+    // executions after it turn back no deeper): the path beyond them is
+    // this execution's to write.
     published_ = std::min(published_, repeated);
     return taken;
   }
