@@ -18,9 +18,9 @@ class StateTable {
 
   // True when `hash` was not in the table (and is now, unless the table is full).
   bool insert(std::uint64_t hash) {
-    std::uint64_t key = hash ? hash : 1;  // 0 marks an empty slot
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+    const std::uint64_t key = key_of(hash);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = home(key);; i = (i + 1) & mask) {
       if (slots_[i] == key) return false;
       if (slots_[i] == 0) {
         if (full_) return true;
@@ -33,14 +33,12 @@ class StateTable {
 
   // Starts loading the slot where `hash` goes (a lookup of a new state is a
   // miss to memory: several started together overlap).
-  void prefetch(std::uint64_t hash) const {
-    prefetch_line(&slots_[static_cast<std::size_t>(mix64(hash ? hash : 1)) & (slots_.size() - 1)]);
-  }
+  void prefetch(std::uint64_t hash) const { prefetch_line(&slots_[home(key_of(hash))]); }
 
   bool contains(std::uint64_t hash) const {
-    std::uint64_t key = hash ? hash : 1;
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
+    const std::uint64_t key = key_of(hash);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = home(key);; i = (i + 1) & mask) {
       if (slots_[i] == key) return true;
       if (slots_[i] == 0) return false;
     }
@@ -58,6 +56,12 @@ class StateTable {
   std::uint64_t bytes() const { return slots_.size() * sizeof(std::uint64_t); }
 
  private:
+  static std::uint64_t key_of(std::uint64_t hash) { return hash ? hash : 1; }  // 0 marks an empty slot
+  // The first slot a key's probe looks at.
+  std::size_t home(std::uint64_t key) const {
+    return static_cast<std::size_t>(mix64(key)) & (slots_.size() - 1);
+  }
+
   void grow() {
     if (max_bytes_ && bytes() * 2 > max_bytes_) {
       full_ = true;
@@ -65,10 +69,10 @@ class StateTable {
     }
     std::vector<std::uint64_t> old(slots_.size() * 2, 0);
     old.swap(slots_);
-    std::size_t mask = slots_.size() - 1;
+    const std::size_t mask = slots_.size() - 1;
     for (std::uint64_t key : old) {
       if (!key) continue;
-      std::size_t i = mix64(key) & mask;
+      std::size_t i = home(key);
       while (slots_[i]) i = (i + 1) & mask;
       slots_[i] = key;
     }
