@@ -18,12 +18,6 @@ namespace bcd = boost::context::detail;
 // execution itself when the state cache cuts most executions short. The price:
 // a thread body must not keep an object that owns resources alive across a
 // pause (the model's paths hold only plain values and references there).
-struct Coroutine::Impl {
-  std::unique_ptr<char[]> stack;
-  std::size_t size = 0;
-  Body body = nullptr;
-  void* arg = nullptr;
-};
 static_assert(std::is_same_v<bcd::fcontext_t, void*>, "the contexts are kept as void* in fiber.hpp");
 
 struct CoroutineEntry {
@@ -31,7 +25,7 @@ struct CoroutineEntry {
     auto* co = static_cast<Coroutine*>(from.data);
     co->caller_ = from.fctx;
     try {
-      co->impl_->body(co->impl_->arg, *co);
+      co->body_(co->arg_, *co);
     } catch (const std::exception& e) {
       co->error_ = e.what();
     } catch (...) {
@@ -43,25 +37,21 @@ struct CoroutineEntry {
   }
 };
 
-Coroutine::Coroutine(std::size_t stack_bytes) : impl_(std::make_unique<Impl>()) {
-  impl_->stack = std::make_unique_for_overwrite<char[]>(stack_bytes);  // untouched pages stay unmapped
-  impl_->size = stack_bytes;
-  stack_top_ = impl_->stack.get() + stack_bytes;
-}
-
-Coroutine::~Coroutine() = default;
+Coroutine::Coroutine(std::size_t stack_bytes)
+    : stack_(std::make_unique_for_overwrite<char[]>(stack_bytes)),  // untouched pages stay unmapped
+      stack_bytes_(stack_bytes) {}
 
 void Coroutine::start(Body body, void* arg) {
   // Written only when they change (every execution starts the same body):
   // a line no core writes stays in both cores' caches.
-  if (impl_->body != body || impl_->arg != arg) {
-    impl_->body = body;
-    impl_->arg = arg;
+  if (body_ != body || arg_ != arg) {
+    body_ = body;
+    arg_ = arg;
   }
   finished_ = false;
   if (!error_.empty()) error_.clear();
   // Stacks grow down on every target we build for: the context starts at the top.
-  self_ = bcd::make_fcontext(stack_top_, impl_->size, &CoroutineEntry::run);
+  self_ = bcd::make_fcontext(stack_top(), stack_bytes_, &CoroutineEntry::run);
   resume();
 }
 
@@ -78,7 +68,7 @@ void Coroutine::pause() {
 
 void Coroutine::prefetch(std::size_t bytes) const {
   prefetch_for_write(&finished_, kCacheLine);  // the contexts and error_ with it
-  prefetch_for_write(stack_top_ - bytes, bytes);
+  prefetch_for_write(stack_top() - bytes, bytes);
 }
 
 void Coroutine::abandon() {

@@ -20,7 +20,6 @@ class Coroutine final : public Yield {
   using Body = void (*)(void* arg, Yield& y);
 
   explicit Coroutine(std::size_t stack_bytes = 256 * 1024);
-  ~Coroutine();
   Coroutine(const Coroutine&) = delete;
   Coroutine& operator=(const Coroutine&) = delete;
 
@@ -44,11 +43,14 @@ class Coroutine final : public Yield {
 
  private:
   friend struct CoroutineEntry;
-  struct Impl;
-  // Set once (the body again only when it changes): lines of their own,
-  // which every core keeps a copy of.
-  std::unique_ptr<Impl> impl_;
-  char* stack_top_ = nullptr;
+  char* stack_top() const { return stack_.get() + stack_bytes_; }
+
+  // Set once (the body again only when it changes): a line which every
+  // core keeps a copy of.
+  std::unique_ptr<char[]> stack_;
+  std::size_t stack_bytes_;
+  Body body_ = nullptr;
+  void* arg_ = nullptr;
   // Written as the coroutine runs: one line, the one besides the stack that
   // moves when another core takes the coroutine over.
   alignas(kCacheLine) bool finished_ = true;
