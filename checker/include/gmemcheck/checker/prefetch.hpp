@@ -20,12 +20,11 @@ inline void prefetch_line(const void* p) {
 #endif
 }
 
-// Starts loading, to write them, the lines of [p, p + bytes). For memory
-// another core wrote last: fetched one at a time as the code reaches them,
-// each line costs a round trip between the cores; fetched together, the
-// round trips overlap.
-// Every line the range touches, the last one too when [p, p + bytes) does
-// not start on a line boundary.
+// Starts loading, to write them, the lines [p, p + bytes) touches (the
+// last one too when p is not on a line boundary). For memory another core
+// wrote last: fetched one at a time as the code reaches them, each line
+// costs a round trip between the cores; fetched together, the round trips
+// overlap.
 inline void prefetch_for_write(const void* p, std::size_t bytes) {
   if (bytes == 0) return;
   const auto from = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{kCacheLine - 1};
