@@ -136,21 +136,10 @@ class ReplayAhead {
   static constexpr long kFailed = -2;             // the replay threw (the copy's error says what)
 
   // `table`: where count_state() counts.
-  ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table) : table_(table) {
-    for (std::size_t i = 0; i < kCopies; ++i) {
-      auto c = std::make_unique<Copy>();
-      if (i > 0) {
-        c->owned = make_copy();
-        c->owned->share_facts(program);
-      }
-      c->program = i > 0 ? c->owned.get() : &program;
-      c->runner = std::make_unique<Runner>(*c->program);
-      copies_.push_back(std::move(c));
-    }
-    spare_.owned = make_copy();
-    spare_.owned->share_facts(program);
-    spare_.program = spare_.owned.get();
-    spare_.runner = std::make_unique<Runner>(*spare_.program);
+  ReplayAhead(Program& program, const ProgramFactory& make_copy, StateTable& table)
+      : spare_(copy_of(program, make_copy)), table_(table) {
+    copies_.push_back(std::make_unique<Copy>(nullptr, &program, std::make_unique<Runner>(program)));
+    while (copies_.size() < kCopies) copies_.push_back(copy_of(program, make_copy));
     thread_ = std::thread([this] { serve(); });
   }
   ~ReplayAhead() {
@@ -168,7 +157,7 @@ class ReplayAhead {
   // steps into `previous` (the last execution's schedule, whose first
   // `repeated` steps this one repeats). Returns the steps taken.
   std::size_t next_copy(const Schedule& previous, std::size_t repeated) {
-    claim_next();
+    claim_next();  // (normally done as the last execution ended)
     const std::uint64_t n = current_ + 1;
     Copy& c = *copies_[slot(n)];
     // Fetched while the answer is on its way: what the next steps write
@@ -179,7 +168,6 @@ class ReplayAhead {
     const long at = helped ? static_cast<long>(answer & kStepMask) + kFailed : -1;
     if (at == kFailed) std::rethrow_exception(std::exchange(c.error, nullptr));
     current_ = n;
-    claimed_ = false;
     on_spare_ = !helped;
     if (at < 0) now().runner->start();
     now().program->set_replaying(false);
@@ -198,8 +186,7 @@ class ReplayAhead {
   // (or in next_copy()): the helper lets go of it at its next step, usually
   // before the search looks. The states to count go with the request.
   void claim_next() {
-    if (claimed_) return;
-    claimed_ = true;
+    if (control_.want.load(std::memory_order_relaxed) == current_ + 1) return;  // (the search's own line)
     control_.head.store(filled_, std::memory_order_release);
     control_.want.store(current_ + 1, std::memory_order_release);
   }
@@ -256,17 +243,24 @@ class ReplayAhead {
     std::unique_ptr<Program> owned;  // null for the search's own program
     Program* program = nullptr;
     std::unique_ptr<Runner> runner;
-    std::exception_ptr error;  // what the helper's replay threw
+    std::exception_ptr error = nullptr;  // what the helper's replay threw
   };
+  static std::unique_ptr<Copy> copy_of(Program& program, const ProgramFactory& make_copy) {
+    std::unique_ptr<Program> owned = make_copy();
+    owned->share_facts(program);
+    Program* p = owned.get();
+    return std::make_unique<Copy>(std::move(owned), p, std::make_unique<Runner>(*p));
+  }
   // The helper's record of a copy: which execution it replayed it for, and
   // how far (-1: not started; kFailed).
   struct Record {
     std::uint64_t execution = ~std::uint64_t{0};
     long position = -1;
+    long position_for(std::uint64_t m) const { return execution == m ? position : -1; }
   };
 
   static std::size_t slot(std::uint64_t execution) { return static_cast<std::size_t>(execution % kCopies); }
-  Copy& now() { return on_spare_ ? spare_ : *copies_[slot(current_)]; }
+  Copy& now() { return on_spare_ ? *spare_ : *copies_[slot(current_)]; }
 
   // Waits for the helper's answer to the request for execution n's copy,
   // about as long as an answer takes at most (it comes after the step the
@@ -312,8 +306,7 @@ class ReplayAhead {
 
   // Answers a request, when the helper no longer touches the copy wanted.
   void grant(std::uint64_t want) {
-    const Record& r = records_[slot(want)];
-    const long at = r.execution == want ? r.position : -1;
+    const long at = records_[slot(want)].position_for(want);
     grant_.store(want << kStepBits | static_cast<std::uint64_t>(at - kFailed), std::memory_order_release);
   }
 
@@ -334,8 +327,7 @@ class ReplayAhead {
   // stopping the last one).
   bool work(std::uint64_t want) {
     for (std::uint64_t m = want + 1; m + 2 <= want + kCopies; ++m) {
-      const Record& r = records_[slot(m)];
-      const long at = r.execution == m ? r.position : -1;
+      const long at = records_[slot(m)].position_for(m);
       if (at == kFailed ||
           (at >= 0 && static_cast<std::size_t>(at) >= target_of(m, std::memory_order_acquire)))
         continue;
@@ -382,13 +374,13 @@ class ReplayAhead {
   static_assert(kMaxSteps - kFailed <= kStepMask);
 
   std::vector<std::unique_ptr<Copy>> copies_;
-  Copy spare_;  // the search's alone: for an execution the helper could not answer for in time
+  std::unique_ptr<Copy>
+      spare_;  // the search's alone: for an execution the helper could not answer for in time
   std::vector<std::uint64_t> ring_ = std::vector<std::uint64_t>(kRing);  // states to count
   StateTable& table_;
   std::thread thread_;
   // The search's own.
   alignas(kCacheLine) std::uint64_t current_ = 0;  // the current execution
-  bool claimed_ = false;                           // claim_next() ran for the next execution
   bool on_spare_ = false;                          // the current execution runs on spare_
   bool patient_ = true;                            // the helper answered the last request in time
   std::size_t filled_ = 0;                         // states given to count
