@@ -126,8 +126,8 @@ class PromiseChecker final : public ck::Strategy {
 
 // A program whose copies replay slowly, 20 ms a step: a helper that has lost
 // its core, as on a machine with more threads than cores. So that it is
-// caught in such a step, the search waits at its tenth check of a state
-// until the helper has begun one (10 s at most).
+// caught in such a step, the search waits at a copy's tenth check of a
+// state until the helper has begun one (10 s at most).
 class SlowWhenReplaying final : public ck::Program {
  public:
   SlowWhenReplaying(const toy::Spec& s, std::atomic<int>& slow_steps) : inner_(s), slow_steps_(slow_steps) {}
