@@ -66,8 +66,11 @@ void Coroutine::pause() {
   caller_ = t.fctx;
 }
 
-void Coroutine::prefetch(std::size_t bytes) const {
+void Coroutine::prefetch_context() const {
   prefetch_for_write(&finished_, kCacheLine);  // the contexts and error_ with it
+}
+
+void Coroutine::prefetch_stack(std::size_t bytes) const {
   prefetch_for_write(stack_top() - bytes, bytes);
 }
 

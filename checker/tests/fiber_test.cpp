@@ -45,25 +45,32 @@ TEST(Coroutine, ResumesWhereItPaused) {
   CHECK_TRUE(co.finished());
 }
 
+namespace {
+void prefetch(const ck::Coroutine& co, std::size_t bytes) {
+  co.prefetch_context();
+  co.prefetch_stack(bytes);
+}
+}  // namespace
+
 TEST(Coroutine, PrefetchInEveryStateChangesNothing) {
   Counter c{0, 3};
   ck::Coroutine co(64 * 1024);
-  co.prefetch(1024);  // never started
+  prefetch(co, 1024);  // never started
   co.start(&count_pauses, &c);
-  co.prefetch(1024);  // paused
+  prefetch(co, 1024);  // paused
   CHECK_TRUE(co.resume());
-  co.prefetch(64 * 1024);  // the whole stack
+  prefetch(co, 64 * 1024);  // the whole stack
   CHECK_TRUE(co.resume());
   CHECK_EQUAL(3, c.seen);
   co.abandon();
-  co.prefetch(1024);  // abandoned
+  prefetch(co, 1024);  // abandoned
   // Reused after it was abandoned mid-body: starts afresh.
   Counter again{0, 2};
   co.start(&count_pauses, &again);
-  co.prefetch(1024);
+  prefetch(co, 1024);
   CHECK_TRUE(co.resume());
   CHECK_FALSE(co.resume());
-  co.prefetch(1024);  // finished
+  prefetch(co, 1024);  // finished
   CHECK_EQUAL(-2, again.seen);
   CHECK_EQUAL(std::string(), co.error());
 }

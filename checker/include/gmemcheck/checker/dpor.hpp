@@ -57,7 +57,9 @@ class DporStrategy final : public Strategy {
   bool exhaustive() const override { return true; }
   std::string name() const override { return "dpor"; }
   std::size_t repeated_prefix() const override { return repeated_; }
-  ThreadId repeated_step(std::size_t depth) const override { return nodes_[depth].chosen; }
+  ThreadId repeated_step(std::size_t depth) const override {
+    return depth < size_ ? nodes_[depth].chosen : -1;
+  }
   void certain_prefixes(std::span<std::size_t> bounds) const override;
   bool prefixes_changed(std::uint64_t& stamp) const override {
     return std::exchange(stamp, todo_epoch_) != todo_epoch_;

@@ -35,11 +35,12 @@ class Coroutine final : public Yield {
 
   void pause() override;
 
-  // Starts fetching, to write it, what resume() or start() touches: this
-  // coroutine, its context and the top `bytes` of its stack, where its
-  // body's frames are (see prefetch.hpp). It reads only fields set once: a
+  // Start fetching, to write them, what resume() or start() touches (see
+  // prefetch.hpp): this coroutine's context, and the top `bytes` of its
+  // stack, where its body's frames are. They read only fields set once: a
   // field the other core wrote would hold up every fetch behind it.
-  void prefetch(std::size_t bytes) const;
+  void prefetch_context() const;
+  void prefetch_stack(std::size_t bytes) const;
 
  private:
   friend struct CoroutineEntry;

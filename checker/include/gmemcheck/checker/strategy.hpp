@@ -44,6 +44,8 @@ class Strategy {
   // The thread of step `depth` of the repeated prefix, when the strategy
   // knows it without being shown the enabled threads (-1: ask pick()). The
   // engine then replays the step without computing every thread's enabledness.
+  // At depth repeated_prefix(), a hint: the thread the execution turns to
+  // there, if known (pick() still decides; the engine fetches its stack).
   virtual ThreadId repeated_step(std::size_t /*depth*/) const { return -1; }
   // For each of the next executions (bounds[0] the next one, bounds[1] the
   // one after, ...), how many leading steps of this execution it will repeat
