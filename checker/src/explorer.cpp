@@ -317,8 +317,9 @@ class ReplayAhead {
     for (unsigned idle = 0; !quit_.load(std::memory_order_acquire);) {
       const std::uint64_t want = control_.want.load(std::memory_order_acquire);
       if (want != granted) grant(granted = want);
-      count();
-      if (work(want)) {
+      const bool busy = work(want);
+      count(!busy);
+      if (busy) {
         idle = 0;
         continue;
       }
@@ -334,13 +335,17 @@ class ReplayAhead {
     grant_.store(want << kStepBits | static_cast<std::uint64_t>(at - kFailed), std::memory_order_release);
   }
 
-  // Counts the states given so far.
-  void count() {
+  // Counts the states given so far, once there are enough of them to
+  // overlap their misses (or `all`: the helper has nothing else to do).
+  void count(bool all) {
     std::size_t tail = tail_.load(std::memory_order_relaxed);
     const std::size_t head = control_.head.load(std::memory_order_acquire);
-    if (tail == head) return;
-    for (std::size_t at = tail; at != head; ++at) table_.prefetch(ring_[at % kRing]);
-    for (; tail != head; ++tail) table_.insert(ring_[tail % kRing]);
+    if (head == tail || (!all && head - tail < kBatch)) return;
+    for (std::size_t from = tail % kRing; tail != head; from = tail % kRing) {
+      const std::size_t n = std::min(head - tail, kRing - from);
+      table_.insert_all(std::span<const std::uint64_t>(ring_).subspan(from, n));
+      tail += n;
+    }
     counted_.store(table_.size(), std::memory_order_relaxed);
     tail_.store(tail, std::memory_order_release);
   }
@@ -391,6 +396,7 @@ class ReplayAhead {
   }
 
   static constexpr std::size_t kRing = 1u << 14;
+  static constexpr std::size_t kBatch = 64;  // states counted together
   static constexpr std::size_t kPerLine = kCacheLine / sizeof(std::uint64_t);
   static constexpr std::chrono::microseconds kPatience{20};
   static constexpr unsigned kStepBits = 13;  // a step count up to kMaxSteps, or a position from kFailed
@@ -473,6 +479,7 @@ class Search {
     }
     strategy_.add_counts(result_);
     if (ahead_) ahead_->counted();
+    count_states();
     result_.states = states_.size();
     violating_.for_each([&](std::uint64_t h) { result_.states += !states_.contains(h); });
     // A reducing strategy's own table (added by add_counts) and the engine's.
@@ -706,8 +713,14 @@ class Search {
       violating_.insert(current_hash());
       return true;
     }
-    if (ahead_ && !options_.cache) {
-      ahead_->count_state(current_hash());  // only counted: the helper does it
+    if (!options_.cache) {
+      // Only counted: by the helper, or here in batches.
+      if (ahead_) {
+        ahead_->count_state(current_hash());
+      } else {
+        to_count_.push_back(current_hash());
+        if (to_count_.size() == kCountBatch) count_states();
+      }
       return false;
     }
     bool fresh = states_.insert(current_hash());
@@ -716,6 +729,13 @@ class Search {
       return true;
     }
     return false;
+  }
+
+  // Counts the states a search only counts (its table decides nothing):
+  // inserted together, their misses to memory overlap.
+  void count_states() {
+    states_.insert_all(to_count_);
+    to_count_.clear();
   }
 
   // The state's hash, computed once per step: both the state table and a
@@ -760,6 +780,8 @@ class Search {
   bool hash_known_ = false;  // hash_ is the current state's
   std::vector<Finding> findings_;
   StateTable states_;
+  static constexpr std::size_t kCountBatch = 64;
+  std::vector<std::uint64_t> to_count_;  // states to count, not yet in states_
   StateTable violating_;  // states where an execution stopped at a violation
   std::uint64_t preemptions_ = 0;
   std::uint64_t switches_ = 0;

@@ -1,6 +1,7 @@
 // The cached search, the explored-state table, and the bug-finding strategies.
 // Schedules are written as thread letters, as in engine_test.cpp.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,28 @@ TEST(StateTable, FullTableStopsTakingKeys) {
   CHECK(t.insert(1ull << 60));
   LONGS_EQUAL(kept, t.size());
   CHECK(!t.insert(1));  // still answers for what it holds
+}
+
+// A batch is the same inserts in the same order: repeats within it and
+// keys held before it count once, and a table that fills up midway keeps
+// exactly the keys one-by-one inserts would have kept.
+TEST(StateTable, InsertAllIsInsertInOrder) {
+  std::vector<std::uint64_t> keys;
+  for (std::uint64_t k = 1; k <= 6000; ++k) keys.push_back((k % 4500) * 0x9e3779b97f4a7c15ull);
+  for (std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{1} << 15}) {
+    ck::StateTable one(limit), all(limit);
+    CHECK(one.insert(keys[7]));
+    CHECK(all.insert(keys[7]));
+    for (std::uint64_t k : keys) one.insert(k);
+    all.insert_all(std::span<const std::uint64_t>(keys).first(100));
+    all.insert_all(std::span<const std::uint64_t>(keys).subspan(100));
+    LONGS_EQUAL(one.size(), all.size());
+    CHECK_EQUAL(one.full(), all.full());
+    for (std::uint64_t k : keys) CHECK_EQUAL(one.contains(k), all.contains(k));
+  }
+  ck::StateTable t;
+  t.insert_all({});
+  LONGS_EQUAL(0, t.size());
 }
 
 TEST_GROUP(Random){};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "gmemcheck/checker/mix.hpp"
@@ -28,6 +29,18 @@ class StateTable {
         if (++size_ * 4 > slots_.size() * 3) grow();
         return true;
       }
+    }
+  }
+
+  // Inserts each of `hashes` in order, fetching the slots of the next ones
+  // while it inserts: for states that are only counted, whose inserts would
+  // otherwise each wait for memory.
+  void insert_all(std::span<const std::uint64_t> hashes) {
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) prefetch(hashes[i]);
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      if (i + kAhead < hashes.size()) prefetch(hashes[i + kAhead]);
+      insert(hashes[i]);
     }
   }
 
