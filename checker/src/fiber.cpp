@@ -1,5 +1,6 @@
 #include "gmemcheck/checker/fiber.hpp"
 
+#include <algorithm>
 #include <boost/context/detail/fcontext.hpp>
 #include <exception>
 #include <memory>
@@ -72,6 +73,21 @@ void Coroutine::prefetch_context() const {
 
 void Coroutine::prefetch_stack(std::size_t bytes) const {
   prefetch_for_write(stack_top() - bytes, bytes);
+}
+
+void Coroutine::save(Image& image) const {
+  image.finished = finished_;
+  image.self = self_;
+  const char* top = stack_top();
+  const char* from = finished_ ? top : static_cast<const char*>(self_);
+  image.stack.assign(from, top);
+}
+
+void Coroutine::restore(const Image& image) {
+  finished_ = image.finished;
+  self_ = image.self;
+  std::copy(image.stack.begin(), image.stack.end(), stack_top() - image.stack.size());
+  // caller_ is set again as the body resumes (see pause()).
 }
 
 void Coroutine::abandon() {

@@ -52,6 +52,31 @@ void prefetch(const ck::Coroutine& co, std::size_t bytes) {
 }
 }  // namespace
 
+// Put back, a coroutine resumes from where it was saved: its locals (the
+// count) come back with its stack.
+TEST(Coroutine, RestoredResumesFromTheSavedPause) {
+  Counter c{0, 3};
+  ck::Coroutine co(64 * 1024);
+  co.start(&count_pauses, &c);
+  ck::Coroutine::Image first;
+  co.save(first);
+  CHECK_TRUE(co.resume());
+  CHECK_TRUE(co.resume());
+  CHECK_FALSE(co.resume());
+  CHECK_EQUAL(-3, c.seen);
+  ck::Coroutine::Image finished;
+  co.save(finished);
+  for (int round = 0; round < 2; ++round) {
+    co.restore(first);
+    CHECK_FALSE(co.finished());
+    CHECK_TRUE(co.resume());
+    CHECK_EQUAL(2, c.seen);  // the local count was 1 again
+    co.abandon();
+  }
+  co.restore(finished);
+  CHECK_TRUE(co.finished());
+}
+
 TEST(Coroutine, PrefetchInEveryStateChangesNothing) {
   Counter c{0, 3};
   ck::Coroutine co(64 * 1024);

@@ -80,6 +80,14 @@ class ToyProgram final : public gmemcheck::checker::Program {
   int thread_count() const override { return static_cast<int>(spec_.threads.size()); }
   std::string thread_name(ThreadId t) const override { return spec_.threads[t].name; }
   void reset() override;
+  bool save_start() override {
+    start_ = state_;
+    return rewinds_;
+  }
+  void restore_start() override { state_ = marked_ = start_; }
+  // Whether save_start() lets the engine start executions over without
+  // running the threads up to their first steps (the default).
+  void set_rewinds(bool on) { rewinds_ = on; }
   void run(ThreadId t, Yield& y) override;
   bool enabled(ThreadId t) const override;
   void check(std::vector<Finding>& out) override;
@@ -118,6 +126,8 @@ class ToyProgram final : public gmemcheck::checker::Program {
   Spec spec_;
   State state_;
   State marked_;
+  State start_;  // as every thread announced its first op
+  bool rewinds_ = true;
   std::set<std::vector<int>> final_values_;
 };
 

@@ -88,9 +88,28 @@ void Machine::prefetch() const {
 
 void Machine::reset() {
   state_ = initial_;
+  forget_execution();
+}
+
+void Machine::forget_execution() {
   events_.clear();
   if (lockdep_per_execution_) *lockdep_ = {};
   history_.clear();
+}
+
+// Nothing but the state and the announced steps changes before the threads'
+// first steps, unless a finding was raised on the way.
+bool Machine::save_start() {
+  if (!events_.empty() || !history_.empty()) return false;
+  start_ = {state_, announced_, touches_};
+  return true;
+}
+
+void Machine::restore_start() {
+  state_ = start_.state;
+  announced_ = start_.announced;
+  touches_ = start_.touches;
+  forget_execution();
 }
 
 void Machine::run(checker::ThreadId t, checker::Yield& y) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gmemcheck/checker/prefetch.hpp"
 #include "gmemcheck/checker/program.hpp"
@@ -32,6 +33,18 @@ class Coroutine final : public Yield {
   void abandon();
   // Set when the body threw: the checker reports it as an internal error.
   const std::string& error() const { return error_; }
+
+  // A paused (or finished) coroutine as it is now: its context and the part
+  // of its stack in use. Put back on the same stack, it resumes from the
+  // same point; its body must keep nothing outside the program and its
+  // stack that changed meanwhile.
+  struct Image {
+    std::vector<char> stack;  // [context, top of the stack)
+    void* self = nullptr;
+    bool finished = true;
+  };
+  void save(Image& image) const;
+  void restore(const Image& image);
 
   void pause() override;
 

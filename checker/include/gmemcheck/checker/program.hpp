@@ -67,6 +67,13 @@ class Program {
 
   // Back to the initial state, ready for a new execution.
   virtual void reset() = 0;
+  // Starting over without running each thread up to its first step again.
+  // After reset() and every thread's start, the engine may call save_start();
+  // restore_start() must then put the program back as it was at that point
+  // (the engine puts the threads' stacks back). False: the program cannot,
+  // and every execution starts with reset().
+  virtual bool save_start() { return false; }
+  virtual void restore_start() {}
   // The body of thread t. It announces each step (so enabled() can judge it)
   // and calls y.pause() before performing it. Returning finishes the thread.
   virtual void run(ThreadId t, Yield& y) = 0;

@@ -93,6 +93,8 @@ class Machine final : public checker::Program {
   int thread_count() const override { return static_cast<int>(scenario_.threads.size()); }
   std::string thread_name(checker::ThreadId t) const override { return scenario_.threads[t].name; }
   void reset() override;
+  bool save_start() override;
+  void restore_start() override;
   void run(checker::ThreadId t, checker::Yield& y) override;
   bool enabled(checker::ThreadId t) const override;
   void check(std::vector<checker::Finding>& out) override;
@@ -139,8 +141,15 @@ class Machine final : public checker::Program {
   State initial_;
   State state_;
   State marked_;
+  // As every thread announced its first step (save_start()).
+  struct Start {
+    State state;
+    std::array<Announced, kMaxThreads> announced;
+    std::array<Touch, kMaxThreads> touches;
+  } start_;
   std::array<Announced, kMaxThreads> announced_{};
   std::array<Touch, kMaxThreads> touches_{};  // as declared; the views are added when asked
+  void forget_execution();                    // what an execution's steps left besides the state
   checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
