@@ -216,9 +216,7 @@ class ReplayAhead {
 
   // Before the search steps thread t on the current copy.
   void before_step(ThreadId t) {
-    if (stacks_ >> t & 1) return;
-    stacks_ |= 1u << t;
-    now().runner->prefetch_stack(t);
+    if (!(stacks_ >> t & 1)) fetch_stack(t);
   }
 
   // Asks for the next execution's copy as soon as the current one has ended
@@ -297,6 +295,12 @@ class ReplayAhead {
     long position = -1;
     long position_for(std::uint64_t m) const { return execution == m ? position : -1; }
   };
+
+  // Out of line: before_step() stays small in the search's step.
+  [[gnu::noinline]] void fetch_stack(ThreadId t) {
+    stacks_ |= 1u << t;
+    now().runner->prefetch_stack(t);
+  }
 
   static std::size_t slot(std::uint64_t execution) { return static_cast<std::size_t>(execution % kCopies); }
   Copy& now() { return on_spare_ ? *spare_ : *copies_[slot(current_)]; }
@@ -689,7 +693,10 @@ class Search {
     return true;
   }
 
-  void take_step(ThreadId t, std::size_t depth) {
+  // Inlined into the loops that step: out of line (GCC's choice once the
+  // helper's stack fetch was added) a step of the one-core search cost about
+  // 7 ns more in the engine benchmark, 10%.
+  [[gnu::always_inline]] void take_step(ThreadId t, std::size_t depth) {
     if (ahead_) ahead_->before_step(t);
     schedule_.push_back(t);
     runner_->step(t);
