@@ -359,7 +359,7 @@ class ReplayAhead {
   void count(bool all) {
     std::size_t tail = tail_.load(std::memory_order_relaxed);
     const std::size_t head = control_.head.load(std::memory_order_acquire);
-    if (head == tail || (!all && head - tail < kBatch)) return;
+    if (head == tail || (!all && head - tail < StateTable::kBatch)) return;
     for (std::size_t from = tail % kRing; tail != head; from = tail % kRing) {
       const std::size_t n = std::min(head - tail, kRing - from);
       table_.insert_all(std::span<const std::uint64_t>(ring_).subspan(from, n));
@@ -415,7 +415,6 @@ class ReplayAhead {
   }
 
   static constexpr std::size_t kRing = 1u << 14;
-  static constexpr std::size_t kBatch = 64;  // states counted together
   static constexpr std::size_t kPerLine = kCacheLine / sizeof(std::uint64_t);
   static constexpr std::chrono::microseconds kPatience{20};
   static constexpr unsigned kStepBits = 13;  // a step count up to kMaxSteps, or a position from kFailed
@@ -741,7 +740,7 @@ class Search {
         ahead_->count_state(current_hash());
       } else {
         to_count_.push_back(current_hash());
-        if (to_count_.size() == kCountBatch) count_states();
+        if (to_count_.size() == StateTable::kBatch) count_states();
       }
       return false;
     }
@@ -802,7 +801,6 @@ class Search {
   bool hash_known_ = false;  // hash_ is the current state's
   std::vector<Finding> findings_;
   StateTable states_;
-  static constexpr std::size_t kCountBatch = 64;
   std::vector<std::uint64_t> to_count_;  // states to count, not yet in states_
   StateTable violating_;  // states where an execution stopped at a violation
   std::uint64_t preemptions_ = 0;

@@ -34,7 +34,8 @@ class StateTable {
 
   // Inserts each of `hashes` in order, fetching the slots of the next ones
   // while it inserts: for states that are only counted, whose inserts would
-  // otherwise each wait for memory.
+  // otherwise each wait for memory. Callers gather kBatch at a time.
+  static constexpr std::size_t kBatch = 64;
   void insert_all(std::span<const std::uint64_t> hashes) {
     constexpr std::size_t kAhead = 16;
     for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) prefetch(hashes[i]);
