@@ -98,9 +98,10 @@ void Machine::forget_execution() {
 }
 
 // Nothing but the state and the announced steps changes before the threads'
-// first steps, unless a finding was raised on the way.
+// first steps (a step enters the history once it runs), unless a finding
+// was raised on the way: scratch starts would raise it again each time.
 bool Machine::save_start() {
-  if (!events_.empty() || !history_.empty()) return false;
+  if (!events_.empty()) return false;
   start_ = {state_, announced_, touches_};
   return true;
 }
