@@ -276,9 +276,10 @@ void jobs_figures() {
       "the largest, %s: --jobs 2 is %.2fx faster best against best, %.2fx median against median\n"
       "  (target >= 1.8x)\n"
       "rt ns: a cache line's round trip between the two cores (median of 101 batches of 1000), measured\n"
-      "before each round: %.0f ns median over the section. Each hand-over of a copy moves about 40 cache\n"
-      "lines each way between the cores, so the --jobs 2 speed-up falls as this rises (on a virtual\n"
-      "machine it changes with where the host runs the two virtual CPUs)\n",
+      "before each round: %.0f ns median over the section. Each hand-over of a copy brings about 40 cache\n"
+      "lines to the search's core (and the helper's restart of the copy takes them back), so the --jobs 2\n"
+      "speed-up falls as this rises (on a virtual machine it changes with where the host runs the two\n"
+      "virtual CPUs)\n",
       largest.c_str(), largest_best, largest_median, median(rts));
 }
 
