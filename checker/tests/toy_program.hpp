@@ -81,7 +81,7 @@ class ToyProgram final : public gmemcheck::checker::Program {
   std::string thread_name(ThreadId t) const override { return spec_.threads[t].name; }
   void reset() override;
   bool save_start() override {
-    start_ = state_;
+    if (rewinds_) start_ = state_;
     return rewinds_;
   }
   void restore_start() override { state_ = marked_ = start_; }
