@@ -61,6 +61,50 @@ class Runner {
     saved_start_ = true;
   }
 
+  // Whether executions may go back to checkpoints: after the first start,
+  // when the program keeps them.
+  bool keeps_checkpoints() const { return saved_start_ && program_.keeps_checkpoints(); }
+  // How many leading steps of the last execution have a checkpoint to go
+  // back to (its start included).
+  std::size_t checkpoints() const { return checkpoints_; }
+
+  // After the execution's `steps`-th step, taken by thread t, when all
+  // before it have their checkpoints: the program, and t's stack (the other
+  // threads' stacks are as they were after their own last steps).
+  void save_checkpoint(std::size_t steps, ThreadId t) {
+    program_.save_checkpoint(steps);
+    if (images_.size() <= steps) images_.resize(steps + 1);
+    fibers_[t]->save(images_[steps]);
+    checkpoints_ = steps;
+  }
+
+  // Puts the program and its threads back as they were after the first
+  // `steps` steps of `last` (the last execution's schedule), at most
+  // checkpoints(): each thread's stack as it was after its last step among
+  // them. Only the threads that stepped after them have a stack to copy
+  // back; the others' stacks were not touched since (every context is put
+  // back: the end of an execution forgets them all).
+  void go_back(std::size_t steps, const Schedule& last) {
+    if (steps == 0) {
+      program_.restore_start();
+    } else {
+      program_.restore_checkpoint(steps);
+    }
+    unsigned moved = 0;
+    for (std::size_t k = steps; k < last.size(); ++k) moved |= 1u << last[k];
+    const unsigned all = (1u << fibers_.size()) - 1;
+    unsigned placed = 0;
+    for (std::size_t k = steps; k > 0 && placed != all; --k) {
+      const ThreadId t = last[k - 1];
+      if (placed >> t & 1) continue;
+      placed |= 1u << t;
+      put_back(t, images_[k], moved >> t & 1);
+    }
+    for (std::size_t t = 0; t < fibers_.size(); ++t)
+      if (!(placed >> t & 1)) put_back(static_cast<ThreadId>(t), start_[t], moved >> t & 1);
+    checkpoints_ = steps;
+  }
+
   // Threads that are unfinished and whose announced step may run now.
   void enabled(std::vector<ThreadId>& out) const {
     out.clear();
@@ -119,6 +163,13 @@ class Runner {
   // its saved context), 640 at most in the corpus: what a resume touches.
   static constexpr std::size_t kStackInUse = 640;
 
+  void put_back(ThreadId t, const Coroutine::Image& image, bool stack) {
+    if (stack)
+      fibers_[t]->restore(image);
+    else
+      fibers_[t]->restore_context(image);
+  }
+
   void raise_if_failed(ThreadId t) const {
     if (!fibers_[t]->error().empty())
       throw std::runtime_error("thread " + program_.thread_name(t) + ": " + fibers_[t]->error());
@@ -129,6 +180,9 @@ class Runner {
   std::vector<ThreadArg> args_;
   bool saved_start_ = false;
   std::vector<Coroutine::Image> start_;  // each thread at its first pause
+  // [k]: the stack of the thread that took the k-th step, after it.
+  std::vector<Coroutine::Image> images_;
+  std::size_t checkpoints_ = 0;
 };
 
 // Copies of the program that a helper thread keeps ahead of the search.
@@ -470,7 +524,9 @@ class Search {
   Search(Program& p, const ProgramFactory* copy, Strategy& s, const Options& o)
       : program_(&p), strategy_(s), options_(o), states_(o.cache_bytes) {
     // Bounds on switches judge every step as it is chosen, replayed ones too.
-    if (copy && !o.bounds.preemptions_set && !o.bounds.switches_set) {
+    const bool counts_switches = o.bounds.preemptions_set || o.bounds.switches_set;
+    going_back_ = o.checkpoints && !counts_switches && p.keeps_checkpoints();
+    if (copy && !counts_switches && !going_back_) {
       ahead_ = std::make_unique<ReplayAhead>(p, *copy, states_);
       runner_ = &ahead_->runner();
     } else {
@@ -485,6 +541,7 @@ class Search {
     start_ = Clock::now();
     last_progress_ = start_;
     check_initial_state();
+    going_back_ = going_back_ && runner_->keeps_checkpoints();
     while (!should_stop()) {
       if (!strategy_.next_execution()) {
         result_.complete = strategy_.exhaustive() && result_.cut_bound.empty();
@@ -663,6 +720,17 @@ class Search {
     hash_known_ = false;
     preemptions_ = 0;
     switches_ = 0;
+    if (going_back_) {
+      // schedule_ still holds the last execution's steps: this one repeats the first `repeated`.
+      const std::size_t back = std::min(repeated, runner_->checkpoints());
+      runner_->go_back(back, schedule_);
+      schedule_.resize(back);
+      back_to_ = back;
+      // Counted as the steps they stand for, as if they had been replayed.
+      result_.steps += back;
+      result_.max_depth = std::max(result_.max_depth, back);
+      return back;
+    }
     if (!ahead_) {
       schedule_.clear();
       runner_->start();
@@ -697,6 +765,9 @@ class Search {
   // 7 ns more in the engine benchmark, 10%.
   [[gnu::always_inline]] void take_step(ThreadId t, std::size_t depth) {
     if (ahead_) ahead_->before_step(t);
+    // The state before this step, for the executions that repeat the steps
+    // up to it (the first `back_to_` have their checkpoints already).
+    if (going_back_ && depth > back_to_) runner_->save_checkpoint(depth, schedule_.back());
     schedule_.push_back(t);
     runner_->step(t);
     hash_known_ = false;
@@ -808,6 +879,8 @@ class Search {
   std::vector<std::pair<std::size_t, std::string>> liveness_at_;  // (depth, invariant) this execution
   Clock::time_point start_, last_progress_;
   std::unique_ptr<ReplayAhead> ahead_;
+  bool going_back_ = false;  // executions go back to checkpoints (Options::checkpoints)
+  std::size_t back_to_ = 0;  // the checkpoint this execution went back to
   std::uint64_t prefixes_stamp_ = ~std::uint64_t{0};  // see Strategy::prefixes_changed()
 };
 

@@ -84,9 +84,13 @@ void Coroutine::save(Image& image) const {
 }
 
 void Coroutine::restore(const Image& image) {
+  restore_context(image);
+  std::copy(image.stack.begin(), image.stack.end(), stack_top() - image.stack.size());
+}
+
+void Coroutine::restore_context(const Image& image) {
   finished_ = image.finished;
   self_ = image.self;
-  std::copy(image.stack.begin(), image.stack.end(), stack_top() - image.stack.size());
   // caller_ is set again as the body resumes (see pause()).
 }
 

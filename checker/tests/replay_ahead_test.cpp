@@ -23,8 +23,14 @@ namespace ck = gmemcheck::checker;
 
 namespace {
 
+// Copies that replay: a program that keeps checkpoints goes back to them
+// instead, on one core.
 ck::ProgramFactory copies_of(const toy::Spec& s) {
-  return [s] { return std::make_unique<toy::ToyProgram>(s); };
+  return [s] {
+    auto copy = std::make_unique<toy::ToyProgram>(s);
+    copy->set_checkpoints(false);
+    return copy;
+  };
 }
 
 enum class Search { dfs, dfs_cache, dpor, dpor_cache };
@@ -43,6 +49,7 @@ ck::Options options(Search s) {
 // The same search on one core and with the helper.
 void check_ahead_agrees(const toy::Spec& spec, Search s) {
   toy::ToyProgram alone(spec), ahead(spec);
+  ahead.set_checkpoints(false);
   auto one = strategy(s), two = strategy(s);
   const ck::Options o = options(s);
   ck::Result r0 = ck::explore(alone, *one, o);
@@ -175,6 +182,7 @@ TEST(ReplayAhead, CounterCountsArePinned) {
   // Two threads incrementing a counter 3 times, a load and a store each:
   // C(12,6) = 924 schedules under DFS, replayed ahead or not.
   toy::ToyProgram program(counter(3));
+  program.set_checkpoints(false);
   ck::DfsStrategy dfs;
   ck::Result r = ck::explore(program, copies_of(counter(3)), dfs, ck::Options{});
   LONGS_EQUAL(924, r.executions);
@@ -198,6 +206,7 @@ TEST(ReplayAhead, FindingsStopTheSearchWhereTheyWouldAlone) {
   s.final_checks = {{0, 4, "lost_update", false}};
   for (Search search : {Search::dfs, Search::dpor, Search::dpor_cache}) {
     toy::ToyProgram alone(s), ahead(s);
+    ahead.set_checkpoints(false);
     auto one = strategy(search), two = strategy(search);
     ck::Options o = options(search);
     o.stop_on = "lost_update";

@@ -204,28 +204,37 @@ TEST(Pct, DepthOneIsSerialDepthTwoFindsTheBug) {
 
 TEST_GROUP(Restart){};
 
-// An execution starts over from a saved copy of the program and of each
-// thread's stack at its first pause, instead of running the threads there
-// again: the same counts, counterexamples and final values as starting from
-// scratch, on random programs under every exhaustive search. (The programs
-// of the other tests start over from their saved starts too, with a helper
-// replaying ahead or not.)
-TEST(Restart, FromTheSavedStartAsFromScratch) {
+// Three ways to start an execution give the same counts, counterexamples
+// and final values, on random programs under every exhaustive search: from
+// scratch (each thread run up to its first pause); from the saved start (a
+// copy of the program and of each thread's stack at that pause), replaying
+// the steps it repeats; and going back to the checkpoint after those steps
+// (the program's copy, and each thread's stack as of its last step among
+// them). The programs of the other tests go back to checkpoints too, unless
+// a helper replays ahead for them.
+TEST(Restart, FromScratchFromTheSavedStartAndFromCheckpointsAlike) {
   std::mt19937_64 rng(3);
   for (int round = 0; round < 200; ++round) {
     const toy::Spec s = toy::random_spec(rng);
-    for (int k = 0; k < 3; ++k) {
+    for (int k = 0; k < 4; ++k) {
       const auto strategy = [&]() -> std::unique_ptr<ck::Strategy> {
-        if (k == 0) return std::make_unique<ck::DfsStrategy>();
-        return std::make_unique<ck::DporStrategy>(ck::DporOptions{k == 2, 0, {}, 0});
+        if (k < 2) return std::make_unique<ck::DfsStrategy>();
+        return std::make_unique<ck::DporStrategy>(ck::DporOptions{k == 3, 0, {}, 0});
       };
-      toy::ToyProgram saved(s), scratch(s);
+      ck::Options o;
+      o.cache = k == 1;
+      toy::ToyProgram scratch(s), replay(s), back(s);
       scratch.set_rewinds(false);
-      auto one = strategy(), two = strategy();
-      ck::Result r0 = ck::explore(scratch, *one, ck::Options{});
-      ck::Result r1 = ck::explore(saved, *two, ck::Options{});
+      replay.set_checkpoints(false);
+      auto one = strategy(), two = strategy(), three = strategy();
+      ck::Result r0 = ck::explore(scratch, *one, o);
+      ck::Result r1 = ck::explore(replay, *two, o);
+      ck::Result r2 = ck::explore(back, *three, o);
       check_same_result(r0, r1);
-      CHECK(scratch.final_values() == saved.final_values());
+      check_same_result(r0, r2);
+      CHECK_EQUAL(r0.cache_hits, r2.cache_hits);
+      CHECK(scratch.final_values() == replay.final_values());
+      CHECK(scratch.final_values() == back.final_values());
     }
   }
 }

@@ -142,6 +142,11 @@ void ToyProgram::reset() {
   marked_ = state_;
 }
 
+void ToyProgram::save_checkpoint(std::size_t steps) {
+  if (checkpoints_.size() <= steps) checkpoints_.resize(steps + 1);
+  checkpoints_[steps] = state_;
+}
+
 // Announce, pause, perform: the engine sees each op before it happens. State
 // is reached through state_ on every use because reset() replaces it.
 void ToyProgram::run(ThreadId t, Yield& y) {

@@ -85,9 +85,14 @@ class ToyProgram final : public gmemcheck::checker::Program {
     return rewinds_;
   }
   void restore_start() override { state_ = marked_ = start_; }
+  bool keeps_checkpoints() const override { return rewinds_ && checkpoints_on_; }
+  void save_checkpoint(std::size_t steps) override;
+  void restore_checkpoint(std::size_t steps) override { state_ = marked_ = checkpoints_.at(steps); }
   // Whether save_start() lets the engine start executions over without
-  // running the threads up to their first steps (the default).
+  // running the threads up to their first steps (the default), and whether
+  // the engine may go back to checkpoints (the default, when it rewinds).
   void set_rewinds(bool on) { rewinds_ = on; }
+  void set_checkpoints(bool on) { checkpoints_on_ = on; }
   void run(ThreadId t, Yield& y) override;
   bool enabled(ThreadId t) const override;
   void check(std::vector<Finding>& out) override;
@@ -127,7 +132,9 @@ class ToyProgram final : public gmemcheck::checker::Program {
   State state_;
   State marked_;
   State start_;  // as every thread announced its first op
+  std::vector<State> checkpoints_;  // [k]: after an execution's k-th step
   bool rewinds_ = true;
+  bool checkpoints_on_ = true;
   std::set<std::vector<int>> final_values_;
 };
 

@@ -102,15 +102,40 @@ void Machine::forget_execution() {
 // was raised on the way: scratch starts would raise it again each time.
 bool Machine::save_start() {
   if (!events_.empty()) return false;
-  start_ = {state_, announced_, touches_};
+  take_snapshot(0);
   return true;
 }
 
 void Machine::restore_start() {
-  state_ = start_.state;
-  announced_ = start_.announced;
-  touches_ = start_.touches;
+  put_back(0);
   forget_execution();
+}
+
+void Machine::save_checkpoint(std::size_t steps) {
+  take_snapshot(steps);
+}
+
+// The history keeps the steps gone back to: the execution that saved the
+// checkpoint took them, and every execution since repeated them.
+void Machine::restore_checkpoint(std::size_t steps) {
+  put_back(steps);
+  events_.clear();
+  history_.resize(steps);
+}
+
+void Machine::take_snapshot(std::size_t at) {
+  if (snapshots_.size() <= at) snapshots_.resize(at + 1);
+  Snapshot& s = snapshots_[at];
+  s.state = state_;
+  s.announced = announced_;
+  s.touches = touches_;
+}
+
+void Machine::put_back(std::size_t at) {
+  const Snapshot& s = snapshots_[at];
+  state_ = s.state;
+  announced_ = s.announced;
+  touches_ = s.touches;
 }
 
 void Machine::run(checker::ThreadId t, checker::Yield& y) {

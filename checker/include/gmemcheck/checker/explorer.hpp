@@ -55,6 +55,11 @@ struct Options {
   bool liveness_is_violation = false;
   // Called about every quarter second of exploration; never affects the result.
   std::function<void(const Progress&)> progress;
+  // An execution goes back to the program's checkpoint after the steps it
+  // repeats instead of running them again, when the program keeps
+  // checkpoints (and no bound on switches counts them). Counts and findings
+  // are the same either way; off only to measure what a step costs.
+  bool checkpoints = true;
   // When the search this run is part of began (the units of a split search
   // share one): bounds.seconds counts from it. Unset: from this run's start.
   std::optional<std::chrono::steady_clock::time_point> began;
@@ -106,8 +111,10 @@ Result explore(Program& program, Strategy& strategy, const Options& options);
 // The same search on copies of one program (made by `copy`): while an
 // execution runs on one, a helper thread replays on the others the steps the
 // strategy says the next executions will repeat. Counts and findings are
-// explore()'s; it only takes a second core. Not with a preemption or switch
-// bound (the search then runs as explore() does).
+// explore()'s; it only takes a second core. Only for a program that keeps no
+// checkpoints (going back to one costs less than taking over a copy another
+// core replayed), and not with a preemption or switch bound: the search then
+// runs as explore() does.
 using ProgramFactory = std::function<std::unique_ptr<Program>()>;
 Result explore(Program& program, const ProgramFactory& copy, Strategy& strategy, const Options& options);
 

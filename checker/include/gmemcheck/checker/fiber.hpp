@@ -45,6 +45,9 @@ class Coroutine final : public Yield {
   };
   void save(Image& image) const;
   void restore(const Image& image);
+  // restore() for a stack that still holds the image (its body has not run
+  // since it was saved): only where it continues.
+  void restore_context(const Image& image);
 
   void pause() override;
 

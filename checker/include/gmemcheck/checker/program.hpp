@@ -6,6 +6,7 @@
 // step: the engine then decides which enabled thread takes the next step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -74,6 +75,17 @@ class Program {
   // and every execution starts with reset().
   virtual bool save_start() { return false; }
   virtual void restore_start() {}
+  // Going back instead of replaying. Once save_start() succeeded, the engine
+  // may call save_checkpoint(k) after an execution's k-th step (k >= 1), and
+  // later restore_checkpoint(k) when an execution repeats the first k steps
+  // of the one that saved it: the program must then be as it was after those
+  // steps (the engine puts the threads' stacks back, and drops whatever a
+  // later step raised). Steps it goes back over are not run again, so the
+  // program must keep nothing else that they change. False from
+  // keeps_checkpoints(): executions replay their repeated steps.
+  virtual bool keeps_checkpoints() const { return false; }
+  virtual void save_checkpoint(std::size_t /*steps*/) {}
+  virtual void restore_checkpoint(std::size_t /*steps*/) {}
   // The body of thread t. It announces each step (so enabled() can judge it)
   // and calls y.pause() before performing it. Returning finishes the thread.
   virtual void run(ThreadId t, Yield& y) = 0;

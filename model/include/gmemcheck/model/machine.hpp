@@ -95,6 +95,10 @@ class Machine final : public checker::Program {
   void reset() override;
   bool save_start() override;
   void restore_start() override;
+  // Not with lockdep per execution: its pairs would have to be kept too.
+  bool keeps_checkpoints() const override { return !lockdep_per_execution_; }
+  void save_checkpoint(std::size_t steps) override;
+  void restore_checkpoint(std::size_t steps) override;
   void run(checker::ThreadId t, checker::Yield& y) override;
   bool enabled(checker::ThreadId t) const override;
   void check(std::vector<checker::Finding>& out) override;
@@ -141,12 +145,17 @@ class Machine final : public checker::Program {
   State initial_;
   State state_;
   State marked_;
-  // As every thread announced its first step (save_start()).
-  struct Start {
+  // What a step changes besides the history and the events: the state and
+  // the announced steps. [0] as every thread announced its first step
+  // (save_start()), [k] after an execution's k-th step (save_checkpoint()).
+  struct Snapshot {
     State state;
     std::array<Announced, kMaxThreads> announced;
     std::array<Touch, kMaxThreads> touches;
-  } start_;
+  };
+  std::vector<Snapshot> snapshots_;
+  void take_snapshot(std::size_t at);
+  void put_back(std::size_t at);
   std::array<Announced, kMaxThreads> announced_{};
   std::array<Touch, kMaxThreads> touches_{};  // as declared; the views are added when asked
   void forget_execution();                    // what an execution's steps left besides the state
