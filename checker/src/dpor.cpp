@@ -38,7 +38,6 @@ bool DporStrategy::next_execution() {
     if (Mask left = todo(n)) {
       n.chosen = lowest(left);
       n.done |= bit(n.chosen);
-      note_todo(size_ - 1);
       repeated_ = size_ - 1;
       return true;
     }
@@ -46,39 +45,6 @@ bool DporStrategy::next_execution() {
     --size_;
   }
   return false;
-}
-
-// Each execution goes back to the deepest state with a thread left to try
-// and uses up one such thread; what is left to try at a state only grows
-// until then, and no state with a thread left is ever left. So the next
-// executions go back at least as deep as those threads, deepest first.
-void DporStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
-  std::size_t filled = 0;
-  // Only the nodes with a thread left to try, from the deepest: the walk
-  // costs the words of the todo bitmap, not the depth.
-  for (std::size_t w = std::min(size_ + 63, todo_nodes_.size() * 64) / 64; w-- > 0 && filled < bounds.size();)
-    for (Mask word = todo_nodes_[w]; word && filled < bounds.size();) {
-      const std::size_t d = w * 64 + static_cast<std::size_t>(63 - std::countl_zero(word));
-      word &= ~(Mask{1} << (d % 64));
-      if (d >= size_ || d < options_.prefix.size()) continue;
-      for (Mask left = todo(nodes_[d]); left && filled < bounds.size(); left &= left - 1)
-        bounds[filled++] = d;
-    }
-  std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(),
-            std::min(options_.prefix.size(), repeated_));
-}
-
-// Keeps bit `d` of the todo bitmap equal to whether node d has a thread
-// left to try.
-void DporStrategy::note_todo(std::size_t d) {
-  if (todo_nodes_.size() <= d / 64) todo_nodes_.resize(d / 64 + 1, 0);
-  const Mask b = Mask{1} << (d % 64);
-  const bool was = todo_nodes_[d / 64] & b;
-  const bool is = todo(nodes_[d]) != 0;
-  todo_nodes_[d / 64] = is ? todo_nodes_[d / 64] | b : todo_nodes_[d / 64] & ~b;
-  // What certain_prefixes() answers may have changed (the depths with a
-  // thread left to try, how many, or where the next execution turns back).
-  if (was || is) ++todo_epoch_;
 }
 
 // Node `depth` has nothing left to try: its subtree is explored. Remember it
@@ -213,7 +179,6 @@ void DporStrategy::at_state(const StateView& v) {
     n.chosen = options_.prefix[depth];
   else if (n.violated || !try_hit(depth))
     choose_first(n);
-  note_todo(depth);
 }
 
 // A state explored for the first time (or again, for threads asleep then):
@@ -353,7 +318,6 @@ void DporStrategy::add_backtrack_below(std::size_t i, std::size_t depth, ThreadI
       if (!empty(n.below[t]) && clock(n, static_cast<ThreadId>(t))[ti] <= i) initials |= bit(static_cast<ThreadId>(t));
     initials |= bit(p);
     nodes_[i].backtrack |= initials & nodes_[i].enabled;
-    note_todo(i);
     return;
   }
   try_one_of(i, initials);
@@ -385,7 +349,6 @@ void DporStrategy::try_one_of(std::size_t i, Mask initials) {
   if (initials & (b.backtrack | b.sleep | b.covered)) return;
   Mask enabled = initials & b.enabled;
   b.backtrack |= enabled ? (enabled & -enabled) : b.enabled;
-  note_todo(i);
 }
 
 // Every enabled thread at i is tried, asleep or covered: a backtrack added

@@ -6,8 +6,6 @@
 #include <memory>
 #include <type_traits>
 
-#include "gmemcheck/checker/prefetch.hpp"
-
 namespace gmemcheck::checker {
 
 namespace bcd = boost::context::detail;
@@ -43,12 +41,8 @@ Coroutine::Coroutine(std::size_t stack_bytes)
       stack_bytes_(stack_bytes) {}
 
 void Coroutine::start(Body body, void* arg) {
-  // Written only when they change (every execution starts the same body):
-  // a line no core writes stays in both cores' caches.
-  if (body_ != body || arg_ != arg) {
-    body_ = body;
-    arg_ = arg;
-  }
+  body_ = body;
+  arg_ = arg;
   finished_ = false;
   if (!error_.empty()) error_.clear();
   // Stacks grow down on every target we build for: the context starts at the top.
@@ -65,14 +59,6 @@ bool Coroutine::resume() {
 void Coroutine::pause() {
   bcd::transfer_t t = bcd::jump_fcontext(caller_, nullptr);
   caller_ = t.fctx;
-}
-
-void Coroutine::prefetch_context() const {
-  prefetch_for_write(&finished_, kCacheLine);  // the contexts and error_ with it
-}
-
-void Coroutine::prefetch_stack(std::size_t bytes) const {
-  prefetch_for_write(stack_top() - bytes, bytes);
 }
 
 void Coroutine::save(Image& image) const {

@@ -151,9 +151,6 @@ std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const 
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> stopped{mine.size()};  // the first of mine that stopped on purpose
   const int workers = std::max(1, std::min<int>(jobs, static_cast<int>(mine.size())));
-  // Workers to spare (more jobs than units): each unit's search replays
-  // ahead on a second copy of the program, with the same counts.
-  const bool replay_ahead = jobs >= 2 * workers;
   ProgressBoard board(options, workers);
 
   auto work = [&](int w) {
@@ -174,11 +171,7 @@ std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const 
       }
       std::unique_ptr<Program> program = make_program();
       std::unique_ptr<Strategy> strategy = make_strategy(units[mine[k]]);
-      if (replay_ahead) {
-        u.result = explore(*program, make_program, *strategy, o);
-      } else {
-        u.result = explore(*program, *strategy, o);
-      }
+      u.result = explore(*program, *strategy, o);
       u.observations = program->observations();
       board.unit_done(w, u.result);
       if (u.result.stopped_early)

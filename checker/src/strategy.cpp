@@ -18,18 +18,6 @@ bool DfsStrategy::next_execution() {
   return true;
 }
 
-// The odometer turns at the deepest choice with another thread left and
-// each turn uses up one such thread; choices made later are deeper. So the
-// next executions turn at the choices with threads left, deepest first, or
-// deeper.
-void DfsStrategy::certain_prefixes(std::span<std::size_t> bounds) const {
-  std::size_t filled = 0;
-  for (std::size_t d = stack_.size(); d-- > 0 && filled < bounds.size();)
-    for (int left = stack_[d].count - stack_[d].index - 1; left > 0 && filled < bounds.size(); --left)
-      bounds[filled++] = d;
-  std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(filled), bounds.end(), 0);
-}
-
 ThreadId DfsStrategy::pick(std::span<const ThreadId> enabled, std::size_t depth) {
   if (depth < stack_.size()) {
     Choice& c = stack_[depth];

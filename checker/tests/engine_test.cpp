@@ -25,7 +25,6 @@
 #include <CppUTest/TestHarness.h>
 
 #include "same_result.hpp"
-#include "thread_safe_leaks.hpp"
 
 namespace ck = gmemcheck::checker;
 
@@ -775,22 +774,4 @@ TEST(Engine, ProgramThatDoesNotRepeatItselfIsRefused) {
   ck::DfsStrategy dfs;
   message = refusal(dfs);
   CHECK_TEXT(message.find("nondeterministic") != std::string::npos, message.c_str());
-}
-
-TEST_GROUP_BASE(EngineReplayingAhead, ThreadSafeLeakChecks){};  // the helper thread allocates too
-
-TEST(EngineReplayingAhead, ThreadBodyExceptionIsReported) {
-  // The search with copies stops on a thread body's exception as the search
-  // without does, whichever thread runs the copy it happens on.
-  Spec s = independent(2, 1);
-  s.threads[1].ops.push_back(toy::fail());
-  toy::ToyProgram program(s);
-  ck::DfsStrategy dfs;
-  std::string message;
-  try {
-    ck::explore(program, [s] { return std::make_unique<toy::ToyProgram>(s); }, dfs, ck::Options{});
-  } catch (const std::runtime_error& e) {
-    message = e.what();
-  }
-  CHECK_EQUAL(std::string("thread B: toy op failed on purpose"), message);
 }

@@ -45,13 +45,6 @@ TEST(Coroutine, ResumesWhereItPaused) {
   CHECK_TRUE(co.finished());
 }
 
-namespace {
-void prefetch(const ck::Coroutine& co, std::size_t bytes) {
-  co.prefetch_context();
-  co.prefetch_stack(bytes);
-}
-}  // namespace
-
 // Put back, a coroutine resumes from where it was saved: its locals (the
 // count) come back with its stack.
 TEST(Coroutine, RestoredResumesFromTheSavedPause) {
@@ -77,25 +70,26 @@ TEST(Coroutine, RestoredResumesFromTheSavedPause) {
   CHECK_TRUE(co.finished());
 }
 
-TEST(Coroutine, PrefetchInEveryStateChangesNothing) {
+// A stack left as it was since the image was saved needs only its context
+// back (an execution's end forgets every coroutine's context).
+TEST(Coroutine, ContextPutBackOnAnUntouchedStackResumes) {
   Counter c{0, 3};
   ck::Coroutine co(64 * 1024);
-  prefetch(co, 1024);  // never started
   co.start(&count_pauses, &c);
-  prefetch(co, 1024);  // paused
-  CHECK_TRUE(co.resume());
-  prefetch(co, 64 * 1024);  // the whole stack
-  CHECK_TRUE(co.resume());
-  CHECK_EQUAL(3, c.seen);
+  ck::Coroutine::Image first;
+  co.save(first);
   co.abandon();
-  prefetch(co, 1024);  // abandoned
+  CHECK_TRUE(co.finished());
+  co.restore_context(first);
+  CHECK_FALSE(co.finished());
+  CHECK_TRUE(co.resume());
+  CHECK_EQUAL(2, c.seen);
+  co.abandon();
   // Reused after it was abandoned mid-body: starts afresh.
   Counter again{0, 2};
   co.start(&count_pauses, &again);
-  prefetch(co, 1024);
   CHECK_TRUE(co.resume());
   CHECK_FALSE(co.resume());
-  prefetch(co, 1024);  // finished
   CHECK_EQUAL(-2, again.seen);
   CHECK_EQUAL(std::string(), co.error());
 }

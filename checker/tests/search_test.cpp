@@ -210,8 +210,7 @@ TEST_GROUP(Restart){};
 // copy of the program and of each thread's stack at that pause), replaying
 // the steps it repeats; and going back to the checkpoint after those steps
 // (the program's copy, and each thread's stack as of its last step among
-// them). The programs of the other tests go back to checkpoints too, unless
-// a helper replays ahead for them.
+// them). The programs of the other tests go back to checkpoints too.
 TEST(Restart, FromScratchFromTheSavedStartAndFromCheckpointsAlike) {
   std::mt19937_64 rng(3);
   for (int round = 0; round < 200; ++round) {

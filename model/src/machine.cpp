@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include "cpu.hpp"
-#include "gmemcheck/checker/prefetch.hpp"
 
 namespace gmemcheck::model {
 
@@ -67,25 +66,6 @@ Machine::Machine(Scenario scenario) : scenario_(std::move(scenario)) {
   state_ = initial_;
 }
 
-// What every step writes: the state up to the pfns a scenario uses, the
-// scenario's threads' announced steps, and the members from the events to
-// the history. Only those: a line fetched for writing and not written is
-// taken from the other core for nothing, and it takes it back the same way.
-// Not the history's array: its address is on a line the other core wrote,
-// and the fetch would wait for that line first.
-void Machine::prefetch() const {
-  // The populated pages' pfns and as many again for faults' allocations;
-  // a scenario that uses more has them fetched as its steps reach them.
-  constexpr std::size_t kPfnsUsed = 2 * kMaxPages;
-  checker::prefetch_for_write(&state_, offsetof(State, pfn) + kPfnsUsed * sizeof(Page));
-  const auto threads = scenario_.threads.size();
-  checker::prefetch_for_write(announced_.data(), threads * sizeof(Announced));
-  checker::prefetch_for_write(touches_.data(), threads * sizeof(Touch));
-  const auto* from = reinterpret_cast<const char*>(&events_);
-  checker::prefetch_for_write(from,
-                              static_cast<std::size_t>(reinterpret_cast<const char*>(&history_ + 1) - from));
-}
-
 void Machine::reset() {
   state_ = initial_;
   forget_execution();
@@ -93,7 +73,7 @@ void Machine::reset() {
 
 void Machine::forget_execution() {
   events_.clear();
-  if (lockdep_per_execution_) *lockdep_ = {};
+  if (lockdep_per_execution_) lockdep_ = {};
   history_.clear();
 }
 
@@ -202,28 +182,22 @@ void Machine::report(std::string invariant, std::string message, bool liveness) 
 
 void Machine::set_lockdep_per_execution(bool on) {
   lockdep_per_execution_ = on;
-  if (on) lockdep_ = std::make_shared<LockTable>();  // this execution's alone
-}
-
-void Machine::share_facts(checker::Program& other) {
-  auto* twin = dynamic_cast<Machine*>(&other);
-  if (!twin) throw std::logic_error("share_facts: not a machine");
-  if (!lockdep_per_execution_ && !twin->lockdep_per_execution_) lockdep_ = twin->lockdep_;
+  if (on) lockdep_ = {};  // this execution's alone
 }
 
 // lockdep: remember the first site of every "held A, then took B" pair; a pair
 // seen in both orders is a potential deadlock even if no schedule hit it.
-// A repeated step is skipped when the pairs span executions: its pairs were
-// seen when it first ran, and any pair seen in both orders was reported as
-// soon as its second order was seen, so it would find nothing new.
+// When the pairs span executions, a step an execution repeats (gone back
+// over, or replayed) could find nothing new: its pairs were seen when it
+// first ran, and a pair seen in both orders was reported when its second
+// order was.
 void Machine::note_acquire(checker::ThreadId t, LockId lock) {
-  if (replaying_ && !lockdep_per_execution_) return;
   const Regs& r = state_.threads[t];
   for (int h = 0; h < static_cast<int>(LockId::count); ++h) {
     auto held = static_cast<LockId>(h);
     if (!r.holds(held) || held == lock) continue;
-    LockEdge& fwd = (*lockdep_)[h][static_cast<int>(lock)];
-    LockEdge& rev = (*lockdep_)[static_cast<int>(lock)][h];
+    LockEdge& fwd = lockdep_[h][static_cast<int>(lock)];
+    LockEdge& rev = lockdep_[static_cast<int>(lock)][h];
     if (fwd.seen && (!rev.seen || fwd.reported)) continue;  // the common case: nothing new
     std::string here = thread_name(t) + " at " + step_label(t);
     if (!fwd.seen) fwd = {true, false, here, history_};
@@ -249,9 +223,9 @@ std::vector<checker::Program::Observation> Machine::observations() const {
   std::vector<Observation> out;
   for (int h = 0; h < static_cast<int>(LockId::count); ++h)
     for (int l = 0; l < static_cast<int>(LockId::count); ++l)
-      if ((*lockdep_)[h][l].seen)
+      if (lockdep_[h][l].seen)
         out.push_back({std::string(name(static_cast<LockId>(h))) + ">" + name(static_cast<LockId>(l)),
-                       (*lockdep_)[h][l].site, (*lockdep_)[h][l].steps});
+                       lockdep_[h][l].site, lockdep_[h][l].steps});
   return out;
 }
 
@@ -260,8 +234,8 @@ void Machine::observe(const Observation& o, std::vector<Revealed>& out) {
     for (int l = 0; l < static_cast<int>(LockId::count); ++l) {
       auto held = static_cast<LockId>(h), taken = static_cast<LockId>(l);
       if (o.key != std::string(name(held)) + ">" + name(taken)) continue;
-      LockEdge& fwd = (*lockdep_)[h][l];
-      LockEdge& rev = (*lockdep_)[l][h];
+      LockEdge& fwd = lockdep_[h][l];
+      LockEdge& rev = lockdep_[l][h];
       if (fwd.seen) return;
       fwd = {true, false, o.where, o.schedule};
       if (rev.seen && !rev.reported) {

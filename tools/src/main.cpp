@@ -35,9 +35,9 @@ void add_run(CLI::App& app, std::vector<std::string>& inputs, RunOptions& o) {
   run->add_option("--max-seconds", o.max_seconds, "Bound: seconds per scenario (overrides bounds.seconds)");
   run->add_option("--preemptions", o.preemptions, "Bound: preemptions per execution (overrides bounds.preemptions)");
   run->add_flag("--liveness", o.liveness, "Count a fault that gives up (retry_bound) as a violation");
-  run->add_option("-j,--jobs", o.jobs, "Check this many scenarios at once (results print in input order); on one scenario, a "
-                  "second worker replays ahead for its search, and with --units this many units run at once; "
-                  "the counts never depend on it")
+  run->add_option("-j,--jobs", o.jobs,
+                  "Check this many scenarios at once (results print in input order); on one scenario "
+                  "split with --units, this many units at once; the counts never depend on it")
       ->check(CLI::Range(1, 256));
   run->add_option("--strategy", o.strategy,
                   "dpor: one interleaving per class of equivalent ones, with a state cache; dfs: every "

@@ -152,12 +152,7 @@ ScenarioResult check_scenario(const std::string& file, const model::Scenario& sc
   } else {
     model::Machine machine(sc);
     std::unique_ptr<checker::Strategy> strategy = make_strategy(opt, sc);
-    if (opt.search_jobs > 1) {
-      checker::ProgramFactory copy = [&sc] { return std::make_unique<model::Machine>(sc); };
-      out.result = checker::explore(machine, copy, *strategy, o);
-    } else {
-      out.result = checker::explore(machine, *strategy, o);
-    }
+    out.result = checker::explore(machine, *strategy, o);
     if (!strategy->exhaustive() && out.result.violations.empty() && !out.result.stopped_early)
       out.result.cut_reason = "no violation found in " + std::to_string(out.result.executions) + " executions of " +
                               out.strategy + "; a bug-finding strategy never proves a pass (use --strategy dpor)";
@@ -308,10 +303,11 @@ int run_command(const std::vector<std::string>& inputs, const RunOptions& opt, s
     return kExitBadInput;
   }
   if (opt.shards) return shard_command(scenarios, opt, out, err);
-  if (scenarios.size() == 1 && opt.jobs > 2 && !opt.quiet && !(opt.strategy == "dpor" && opt.units > 1))
-    err << "gmemcheck: note: one scenario is one search, which uses two workers at most (the second replays "
-           "ahead); more share it only with --strategy dpor --units N (N >= 2; each unit has a cache of its "
-           "own, which may cost executions; the verdict is the same)\n";
+  if (scenarios.size() == 1 && opt.jobs > 1 && !opt.quiet && !(opt.strategy == "dpor" && opt.units > 1))
+    err << "gmemcheck: note: one scenario is one search, on one worker; several share it only with "
+           "--strategy "
+           "dpor --units N (N >= 2; each unit has a cache of its own, which may cost executions; the verdict "
+           "is the same)\n";
   std::vector<ScenarioResult> results = check_all(scenarios, opt, [&](ScenarioResult& r) {
     out << result_line(r) << "\n";
     write_traces(r, opt.trace_dir, opt.quiet ? nullptr : &out);

@@ -14,8 +14,9 @@
 // schedules of one class: an execution that could only repeat an explored
 // class ends early (counted as redundant).
 //
-// Every execution replays from the initial state. Without the cache, memory
-// is proportional to the depth of one execution, never to the number run.
+// Every execution starts from the initial state, or from the checkpoint
+// after the steps it repeats (see Options::checkpoints). Without the cache, memory is
+// proportional to the depth of one execution, never to the number run.
 //
 // With the cache, a state whose subtree was explored already ends the
 // execution that reaches it again. The subtree's steps could have raced with
@@ -58,11 +59,7 @@ class DporStrategy final : public Strategy {
   std::string name() const override { return "dpor"; }
   std::size_t repeated_prefix() const override { return repeated_; }
   ThreadId repeated_step(std::size_t depth) const override {
-    return depth < size_ ? nodes_[depth].chosen : -1;
-  }
-  void certain_prefixes(std::span<std::size_t> bounds) const override;
-  bool prefixes_changed(std::uint64_t& stamp) const override {
-    return std::exchange(stamp, todo_epoch_) != todo_epoch_;
+    return depth < repeated_ ? nodes_[depth].chosen : -1;
   }
   bool wants_footprints(std::size_t depth) const override { return depth >= size_; }
   void at_state(const StateView& state) override;
@@ -120,7 +117,6 @@ class DporStrategy final : public Strategy {
   Mask initials_after(std::size_t i, std::size_t depth) const;
   void try_one_of(std::size_t i, Mask initials);
   bool saturated(std::size_t i) const;
-  void note_todo(std::size_t d);
   bool try_hit(std::size_t depth);
   void choose_first(Node& n);
   void complete(std::size_t depth);
@@ -141,12 +137,7 @@ class DporStrategy final : public Strategy {
   std::vector<Footprint> merged_;  // complete()'s scratch array
   bool cache_full_ = false;
   std::uint64_t hits_ = 0;
-  std::vector<Node> nodes_;  // nodes_[0, size_) are this execution's
-  // Bit d: node d has a thread left to try (todo() is not empty); bits at
-  // or above size_ are stale.
-  std::vector<Mask> todo_nodes_;
-  // Changes whenever a node's todo() may have (see prefixes_changed()).
-  std::uint64_t todo_epoch_ = 0;
+  std::vector<Node> nodes_;            // nodes_[0, size_) are this execution's
   std::vector<std::uint32_t> past_;    // find_race()'s scratch clock
   std::vector<std::uint32_t> cursor_;  // walk_dependent()'s place in each thread's chain
   std::size_t size_ = 0;

@@ -108,15 +108,8 @@ class Observer {
 enum class EndReason { finished, violation, deadlock_found, strategy_stopped, step_bound };
 
 Result explore(Program& program, Strategy& strategy, const Options& options);
-// The same search on copies of one program (made by `copy`): while an
-// execution runs on one, a helper thread replays on the others the steps the
-// strategy says the next executions will repeat. Counts and findings are
-// explore()'s; it only takes a second core. Only for a program that keeps no
-// checkpoints (going back to one costs less than taking over a copy another
-// core replayed), and not with a preemption or switch bound: the search then
-// runs as explore() does.
+// Makes a fresh program (each unit of a split search runs on its own).
 using ProgramFactory = std::function<std::unique_ptr<Program>()>;
-Result explore(Program& program, const ProgramFactory& copy, Strategy& strategy, const Options& options);
 
 // The reason given when the seconds bound (`seconds`, as the user set it) cut
 // a search.

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "gmemcheck/checker/prefetch.hpp"
 #include "gmemcheck/checker/program.hpp"
 
 namespace gmemcheck::checker {
@@ -51,26 +50,15 @@ class Coroutine final : public Yield {
 
   void pause() override;
 
-  // Start fetching, to write them, what resume() or start() touches (see
-  // prefetch.hpp): this coroutine's context, and the top `bytes` of its
-  // stack, where its body's frames are. They read only fields set once: a
-  // field the other core wrote would hold up every fetch behind it.
-  void prefetch_context() const;
-  void prefetch_stack(std::size_t bytes) const;
-
  private:
   friend struct CoroutineEntry;
   char* stack_top() const { return stack_.get() + stack_bytes_; }
 
-  // Set once (the body again only when it changes): a line which every
-  // core keeps a copy of.
   std::unique_ptr<char[]> stack_;
   std::size_t stack_bytes_;
   Body body_ = nullptr;
   void* arg_ = nullptr;
-  // Written as the coroutine runs: one line, the one besides the stack that
-  // moves when another core takes the coroutine over.
-  alignas(kCacheLine) bool finished_ = true;
+  bool finished_ = true;
   void* self_ = nullptr;    // where the body continues (a Boost.Context handle)
   void* caller_ = nullptr;  // where the scheduler continues
   std::string error_;

@@ -44,9 +44,7 @@ struct Shard {
   std::size_t count = 1;
 };
 
-// Explores this shard's units, `jobs` at a time, each with `options`; with
-// twice as many jobs as units to run, each unit's search replays ahead on a
-// second worker (see explore()).
+// Explores this shard's units, `jobs` at a time, each with `options`.
 std::vector<UnitResult> explore_units(const ProgramFactory& make_program, const UnitStrategyFactory& make_strategy,
                                       const std::vector<Unit>& units, const Options& options, int jobs,
                                       Shard shard = {});

@@ -118,19 +118,6 @@ class Program {
   };
   virtual std::vector<Observation> observations() const { return {}; }
   virtual void observe(const Observation&, std::vector<Revealed>&) {}
-  // A search may run its executions on two copies of a program in turn,
-  // one copy replaying the start of the next execution while the other runs
-  // this one. share_facts() makes this copy keep its facts across executions
-  // in `other`'s store, so the two see them as one program would. Steps
-  // taken between set_replaying(true) and (false) repeat steps taken before:
-  // they must leave the shared facts alone, which the other copy may be
-  // extending on another thread (a repeated step could only find what its
-  // first run found).
-  virtual void share_facts(Program& /*other*/) {}
-  virtual void set_replaying(bool /*on*/) {}
-  // Starts fetching, all at once, the memory the next steps will write: the
-  // copy was last stepped on another core (see prefetch.hpp). Only a hint.
-  virtual void prefetch() const {}
 
   // Invariants that hold only once every thread has finished.
   virtual void check_final(std::vector<Finding>& out) = 0;

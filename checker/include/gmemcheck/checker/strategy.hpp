@@ -44,21 +44,7 @@ class Strategy {
   // The thread of step `depth` of the repeated prefix, when the strategy
   // knows it without being shown the enabled threads (-1: ask pick()). The
   // engine then replays the step without computing every thread's enabledness.
-  // At depth repeated_prefix(), a hint: the thread the execution turns to
-  // there, if known (pick() still decides; the engine fetches its stack).
   virtual ThreadId repeated_step(std::size_t /*depth*/) const { return -1; }
-  // For each of the next executions (bounds[0] the next one, bounds[1] the
-  // one after, ...), how many leading steps of this execution it will repeat
-  // at the least, as far as the strategy knows so far: as this one begins
-  // (each at most repeated_prefix()) or later (each at most the steps it has
-  // seen). The engine may replay them ahead, on other copies of the program,
-  // while this one runs. Zero is always a safe answer.
-  virtual void certain_prefixes(std::span<std::size_t> bounds) const { std::fill(bounds.begin(), bounds.end(), 0); }
-  // Whether certain_prefixes() may answer otherwise than when `stamp` was
-  // last passed here (which this updates). An execution's new steps change
-  // the answer only when they leave something new to try; the engine asks
-  // after each one. Always true unless a strategy keeps track.
-  virtual bool prefixes_changed(std::uint64_t& /*stamp*/) const { return true; }
 
   // Partial-order reduction. When wants_footprints(depth), the engine calls
   // at_state() at that depth, before pick() and also where the execution ends
@@ -83,8 +69,9 @@ class DfsStrategy final : public Strategy {
   bool exhaustive() const override { return true; }
   std::string name() const override { return "dfs"; }
   std::size_t repeated_prefix() const override { return repeated_; }
-  ThreadId repeated_step(std::size_t depth) const override { return depth < repeated_ ? stack_[depth].thread : -1; }
-  void certain_prefixes(std::span<std::size_t> bounds) const override;
+  ThreadId repeated_step(std::size_t depth) const override {
+    return depth < repeated_ ? stack_[depth].thread : -1;
+  }
 
  private:
   struct Choice {

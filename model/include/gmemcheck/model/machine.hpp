@@ -86,7 +86,7 @@ struct LockEdge {
 class Machine final : public checker::Program {
  public:
   explicit Machine(Scenario scenario);
-  // A copy would share lockdep's pairs with its original (share_facts does so on purpose).
+  // Not copied: its paused threads' stacks refer to it.
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
@@ -107,9 +107,6 @@ class Machine final : public checker::Program {
   // lockdep's first site of each lock pair, keyed "held>taken".
   std::vector<Observation> observations() const override;
   void observe(const Observation& o, std::vector<Revealed>& out) override;
-  void share_facts(checker::Program& other) override;
-  void set_replaying(bool on) override { replaying_ = on; }
-  void prefetch() const override;
   std::uint64_t state_hash() const override;
   checker::Footprint footprint(checker::ThreadId t) const override { return footprint_of(touches_[t]); }
   std::string step_label(checker::ThreadId t) const override;
@@ -162,11 +159,9 @@ class Machine final : public checker::Program {
   checker::Finding lock_order(LockId held, LockId taken, const std::string& here, const LockEdge& rev) const;
   std::vector<checker::Finding> events_;  // raised by the step that just ran
   bool lockdep_per_execution_ = false;
-  bool replaying_ = false;
   std::vector<checker::ThreadId> history_;
   using LockTable = std::array<std::array<LockEdge, static_cast<int>(LockId::count)>, static_cast<int>(LockId::count)>;
-  // Shared with another copy of this machine (share_facts) unless per execution.
-  std::shared_ptr<LockTable> lockdep_ = std::make_shared<LockTable>();
+  LockTable lockdep_{};
 };
 
 State initial_state(const Scenario& s);
