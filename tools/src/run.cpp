@@ -94,6 +94,7 @@ checker::Options search_options(const model::Scenario& sc, const RunOptions& opt
   // The engine's cache prunes DFS; DPOR keeps its own, per unit.
   o.cache = opt.strategy == "dfs" && !opt.no_cache;
   o.cache_bytes = opt.cache_mb << 20;
+  o.checkpoints = opt.checkpoints;
   return o;
 }
 

@@ -1,14 +1,19 @@
 // Every search gives every corpus scenario the same verdict and the same
 // invariants: DFS and DPOR, with and without their caches, and DPOR split
-// over two workers; the default search gives the baseline's exact counts. The stateless searches cannot finish the largest
-// scenarios; they are compared wherever they finish within their budget.
-#include "support.hpp"
-
+// over two workers; the default search gives the baseline's exact counts,
+// the same whether executions go back to checkpoints or replay. The
+// stateless searches cannot finish the largest scenarios; they are compared
+// wherever they finish within their budget.
 #include "gmemcheck/checker/schedule_count.hpp"
 #include "gmemcheck/model/machine.hpp"
+#include "support.hpp"
 
+// Included last: CppUTest's leak detector redefines `new` for what follows.
 #include <CppUTest/TestHarness.h>
+// After the harness, whose declarations it uses.
 #include <CppUTest/MemoryLeakWarningPlugin.h>
+
+#include "checkpoints.hpp"
 
 namespace cli {
 namespace {
@@ -84,6 +89,24 @@ TEST(CorpusStrategies, EverySearchAgreesWithTheDefault) {
   }
   CHECK(compared >= 2 * 59);
   CHECK_TEXT(stateless >= 40, std::to_string(stateless).c_str());
+}
+
+// On every scenario, the default search and stateless DFS (20k executions
+// at most) find the same whether executions go back to checkpoints or not.
+TEST(CorpusStrategies, GoingBackToCheckpointsIsReplaying) {
+  std::vector<std::string> errors;
+  std::vector<tools::LoadedScenario> corpus = tools::load_scenarios(
+      tools::expand_inputs({source_path("scenarios"), source_path("scenarios/reference")}), errors);
+  CHECK(corpus.size() >= 59);
+  for (const auto& [file, sc] : corpus) {
+    tools::RunOptions dpor;
+    check_checkpoints_change_nothing(file, sc, dpor);
+    tools::RunOptions dfs;
+    dfs.strategy = "dfs";
+    dfs.no_cache = true;
+    dfs.max_executions = 20000;
+    check_checkpoints_change_nothing(file, sc, dfs);
+  }
 }
 
 // The benchmark reports DFS's executions on scenarios it cannot run by

@@ -30,8 +30,11 @@ struct RunOptions {
   bool progress = false;  // progress line on stderr (a terminal)
   int jobs = 1;           // scenarios checked at once
   int search_jobs = 1;    // workers inside one scenario's search (dpor)
+  // Executions go back to checkpoints (off: each repeats its steps by
+  // running them again, slower, with the same counts and findings).
+  bool checkpoints = true;
   // Split a dpor search into at least this many units, each with its own
-  // cache (0: split only for --jobs on one scenario or --shard). The counts
+  // cache (0: split only for --shard). The counts
   // of a split search depend on the units only, never on who ran them.
   std::size_t units = 0;
   // Explore only shard `shard` of `shards` (dpor) and write a result file per
