@@ -1,6 +1,5 @@
-// Coroutines: what a body sees across pauses, and that fetching a
-// coroutine's memory ahead (before a hand-over between cores) changes
-// nothing it computes, whatever state the coroutine is in.
+// Coroutines: what a body sees across pauses, and across being put back
+// where it was saved.
 #include "gmemcheck/checker/fiber.hpp"
 
 #include <string>

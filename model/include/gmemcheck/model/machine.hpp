@@ -128,7 +128,7 @@ class Machine final : public checker::Program {
   // Field by field, kept apart: GCC otherwise stores the two register
   // halves to the stack and reloads them as one 16-byte value, a load the
   // store buffer cannot forward (it waits until both stores are written
-  // out, which after a hand-over from the other core means a miss).
+  // out).
   void declare(checker::ThreadId t, Touch touch) {
     touches_[t].reads = touch.reads;
     asm volatile("" ::: "memory");
