@@ -58,8 +58,10 @@ class Runner {
   }
 
   // Whether executions may go back to checkpoints: after the first start,
-  // when the program keeps them.
-  bool keeps_checkpoints() const { return saved_start_ && program_.keeps_checkpoints(); }
+  // when the program keeps them (go_back() keeps a bit per thread).
+  bool keeps_checkpoints() const {
+    return saved_start_ && program_.keeps_checkpoints() && fibers_.size() < 32;
+  }
   // How many leading steps of the last execution have a checkpoint to go
   // back to (its start included).
   std::size_t checkpoints() const { return checkpoints_; }
@@ -180,8 +182,7 @@ class Search {
   Search(Program& p, Strategy& s, const Options& o)
       : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {
     // Bounds on switches judge every step as it is chosen, replayed ones too.
-    const bool counts_switches = o.bounds.preemptions_set || o.bounds.switches_set;
-    going_back_ = o.checkpoints && !counts_switches && p.keeps_checkpoints();
+    going_back_ = o.checkpoints && !o.bounds.preemptions_set && !o.bounds.switches_set;
   }
 
   Result run() {
@@ -190,7 +191,7 @@ class Search {
     start_ = Clock::now();
     last_progress_ = start_;
     check_initial_state();
-    going_back_ = going_back_ && runner_.keeps_checkpoints();
+    going_back_ = going_back_ && runner_.keeps_checkpoints();  // known once started
     while (!should_stop()) {
       if (!strategy_.next_execution()) {
         result_.complete = strategy_.exhaustive() && result_.cut_bound.empty();
