@@ -180,10 +180,7 @@ bool is_violation(const Finding& f, bool liveness_is_violation) {
 class Search {
  public:
   Search(Program& p, Strategy& s, const Options& o)
-      : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {
-    // Bounds on switches judge every step as it is chosen, replayed ones too.
-    going_back_ = o.checkpoints && !o.bounds.preemptions_set && !o.bounds.switches_set;
-  }
+      : program_(p), strategy_(s), options_(o), runner_(p), states_(o.cache_bytes) {}
 
   Result run() {
     if (options_.cache && strategy_.wants_footprints(0))
@@ -191,7 +188,10 @@ class Search {
     start_ = Clock::now();
     last_progress_ = start_;
     check_initial_state();
-    going_back_ = going_back_ && runner_.keeps_checkpoints();  // known once started
+    // Known once started. Bounds on switches judge every step as it is
+    // chosen, repeated ones too: those searches replay.
+    going_back_ = options_.checkpoints && !options_.bounds.preemptions_set && !options_.bounds.switches_set &&
+                  runner_.keeps_checkpoints();
     while (!should_stop()) {
       if (!strategy_.next_execution()) {
         result_.complete = strategy_.exhaustive() && result_.cut_bound.empty();
@@ -366,7 +366,10 @@ class Search {
     preemptions_ = 0;
     switches_ = 0;
     if (going_back_) {
-      // schedule_ still holds the last execution's steps: this one repeats the first `repeated`.
+      // schedule_ still holds the last execution's steps: this one repeats
+      // the first `repeated`. DFS and DPOR turn where the last execution
+      // took a step, so there is a checkpoint; a strategy that did not
+      // would have the rest replayed.
       const std::size_t back = std::min(repeated, runner_.checkpoints());
       runner_.go_back(back, schedule_);
       schedule_.resize(back);

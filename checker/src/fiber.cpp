@@ -44,7 +44,7 @@ void Coroutine::start(Body body, void* arg) {
   body_ = body;
   arg_ = arg;
   finished_ = false;
-  if (!error_.empty()) error_.clear();
+  error_.clear();
   // Stacks grow down on every target we build for: the context starts at the top.
   self_ = bcd::make_fcontext(stack_top(), stack_bytes_, &CoroutineEntry::run);
   resume();

@@ -57,9 +57,9 @@ class Cpu {
   Touch lock_touch(LockId lock) const;
   void sleep_check();
   // Findings' messages, built out of line: their strings would otherwise
-  // take frame space in every step that might report one, and with
-  // --jobs 2 a thread's stack moves between the cores each time the search
-  // hands a copy of the model over. Out of line, a paused thread uses 500
+  // take frame space in every step that might report one, and the part of
+  // a paused thread's stack in use is copied into every checkpoint and back
+  // (see checker::Coroutine::Image). Out of line, a paused thread uses 500
   // bytes of its stack on average instead of 740 (its frames and its saved
   // context, at every pause on the largest scenario of the corpus).
   [[gnu::cold, gnu::noinline]] void report_sleep_in_atomic();

@@ -82,17 +82,13 @@ void Machine::forget_execution() {
 // was raised on the way: scratch starts would raise it again each time.
 bool Machine::save_start() {
   if (!events_.empty()) return false;
-  take_snapshot(0);
+  save_checkpoint(0);
   return true;
 }
 
 void Machine::restore_start() {
   put_back(0);
   forget_execution();
-}
-
-void Machine::save_checkpoint(std::size_t steps) {
-  take_snapshot(steps);
 }
 
 // The history keeps the steps gone back to: the execution that saved the
@@ -103,9 +99,9 @@ void Machine::restore_checkpoint(std::size_t steps) {
   history_.resize(steps);
 }
 
-void Machine::take_snapshot(std::size_t at) {
-  if (snapshots_.size() <= at) snapshots_.resize(at + 1);
-  Snapshot& s = snapshots_[at];
+void Machine::save_checkpoint(std::size_t steps) {
+  if (snapshots_.size() <= steps) snapshots_.resize(steps + 1);
+  Snapshot& s = snapshots_[steps];
   s.state = state_;
   s.announced = announced_;
   s.touches = touches_;

@@ -145,13 +145,13 @@ class Machine final : public checker::Program {
   // What a step changes besides the history and the events: the state and
   // the announced steps. [0] as every thread announced its first step
   // (save_start()), [k] after an execution's k-th step (save_checkpoint()).
+  // put_back() copies one back.
   struct Snapshot {
     State state;
     std::array<Announced, kMaxThreads> announced;
     std::array<Touch, kMaxThreads> touches;
   };
   std::vector<Snapshot> snapshots_;
-  void take_snapshot(std::size_t at);
   void put_back(std::size_t at);
   std::array<Announced, kMaxThreads> announced_{};
   std::array<Touch, kMaxThreads> touches_{};  // as declared; the views are added when asked
