@@ -119,7 +119,7 @@ TEST(CacheSoundness, DporFindsWhatEveryScheduleFinds) {
 }
 
 // Three threads, half of them with lockdep's lock inversion, on which going
-// back to checkpoints and replaying agree; and lockdep's pairs, many first
+// back to checkpoints and replaying agree; and lockdep's pairs, some first
 // seen by executions that went back to a checkpoint, with the same witness
 // (the steps up to the pair, which a lock_order counterexample carries).
 TEST(CacheSoundness, GoingBackToCheckpointsIsReplaying) {
